@@ -1,0 +1,127 @@
+"""Scripted baseline policies, one registry per environment.
+
+``race_v0`` baselines (each works with the continuous and the discrete action type):
+
+=======================  ===========================================================================
+name                     behaviour
+=======================  ===========================================================================
+race                     all effort on speed
+safe                     all effort on safety
+balanced                 equal thirds
+cooperate                all effort on cooperation
+conditional_cooperator   cooperates on the first step and while the other labs' mean last
+                         cooperation share is at least 0.5; otherwise races with some safety
+                         (0.7 speed, 0.3 safety): reciprocity, as tit-for-tat
+random                   a uniformly random allocation (Dirichlet(1, 1, 1)) every step
+=======================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from labrace.agents.policy import Policy, as_policy
+
+
+class FixedAllocation(Policy):
+    """Plays the same (speed, safety, cooperation) allocation every step."""
+
+    def __init__(self, game: Any, allocation: Sequence[float], name: str) -> None:
+        from labrace.envs.race_v0 import allocation_to_action
+
+        self.name = name
+        self.allocation = tuple(float(a) for a in allocation)
+        self._action = allocation_to_action(game.config, self.allocation)
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return np.repeat(self._action[None], len(observations), axis=0)
+
+
+class ConditionalCooperator(Policy):
+    """Reciprocates the other labs' observed cooperation (see the module table)."""
+
+    def __init__(self, game: Any, threshold: float = 0.5, name: str = "conditional_cooperator") -> None:
+        from labrace.envs.race_v0 import allocation_to_action
+
+        self.name = name
+        self.threshold = threshold
+        slots = game.observation_slots
+        self._time = slots.index("time")
+        self._cooperation = [i for i, s in enumerate(slots) if s.startswith("other_") and s.endswith("_cooperation")]
+        self._cooperate = allocation_to_action(game.config, (0.0, 0.0, 1.0))
+        self._defect = allocation_to_action(game.config, (0.7, 0.3, 0.0))
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        observations = np.asarray(observations)
+        others = observations[:, self._cooperation].mean(axis=1)
+        cooperate = (observations[:, self._time] == 0.0) | (others >= self.threshold)
+        return np.where(cooperate.reshape((-1,) + (1,) * self._cooperate.ndim), self._cooperate, self._defect)
+
+
+class RandomAllocation(Policy):
+    """A uniformly random allocation on the simplex every step (never attempts a pivotal act)."""
+
+    def __init__(self, game: Any, name: str = "random") -> None:
+        from labrace.envs.race_v0 import MENU
+
+        self.name = name
+        self.config = game.config
+        self._menu_size = len(MENU)
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        rng = rng if rng is not None else np.random.default_rng()
+        count = len(observations)
+        if self.config.action_type == "discrete":
+            return rng.integers(0, self._menu_size, size=count)
+        allocation = rng.dirichlet(np.ones(3), size=count)
+        if self.config.pivotal_act:
+            allocation = np.column_stack([allocation, np.zeros(count)])
+        return allocation.astype(np.float32)
+
+
+def _fixed(allocation: Sequence[float], name: str) -> Callable[[Any], Policy]:
+    return lambda game: FixedAllocation(game, allocation, name)
+
+
+#: env name → policy name → factory(game) → Policy
+BASELINES: dict[str, dict[str, Callable[[Any], Policy]]] = {
+    "race_v0": {
+        "race": _fixed((1.0, 0.0, 0.0), "race"),
+        "safe": _fixed((0.0, 1.0, 0.0), "safe"),
+        "balanced": _fixed((1 / 3, 1 / 3, 1 / 3), "balanced"),
+        "cooperate": _fixed((0.0, 0.0, 1.0), "cooperate"),
+        "conditional_cooperator": ConditionalCooperator,
+        "random": RandomAllocation,
+    },
+}
+
+
+def make_baseline(name: str, game: Any) -> Policy:
+    """The scripted baseline ``name`` for ``game`` (a BatchedGame, e.g. ``labrace.make_game(...)``)."""
+    table = BASELINES.get(game.name)
+    if table is None:
+        raise ValueError(f"no scripted baselines for environment {game.name!r}; environments with baselines: {sorted(BASELINES)}")
+    if name not in table:
+        raise ValueError(f"unknown {game.name} baseline {name!r}; valid baselines are {sorted(table)}")
+    return table[name](game)
+
+
+def background_policies(game: Any, spec: Any, count: int) -> list[Policy]:
+    """Resolve a background spec into ``count`` policies.
+
+    ``spec`` is a baseline name, a Policy or callable (shared by all background labs), or a
+    sequence of ``count`` of those (one per background lab, in lab order).
+    """
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != count:
+            raise ValueError(f"background must list {count} policies (one per non-focal lab); got {len(spec)}")
+        return [_one_policy(game, s) for s in spec]
+    shared = _one_policy(game, spec)
+    return [shared] * count
+
+
+def _one_policy(game: Any, spec: Any) -> Policy:
+    return make_baseline(spec, game) if isinstance(spec, str) else as_policy(spec)

@@ -1,0 +1,217 @@
+"""Thin API adapters over a :class:`~labrace.envs.core.BatchedGame`.
+
+* :class:`ParallelGameEnv`: the PettingZoo ``ParallelEnv`` (one game, B = 1), the reference API.
+* :func:`to_aec`: the PettingZoo AEC env through ``parallel_to_aec`` (with order enforcement).
+* :class:`FocalLabEnv`: the Gymnasium single-agent view; one focal lab learns, background
+  policies play the others.
+
+The Stable-Baselines3 ``VecEnv`` lives in :mod:`labrace.envs.vec_env` so that the core install
+does not need SB3. None of these adapters implements a rule of any game: they convert between
+dicts/scalars and the batched arrays, validate input and call the game's batched step.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from labrace.envs.core import BatchedGame, agent_names
+
+
+def check_render_mode(game: BatchedGame, render_mode: str | None) -> str | None:
+    modes = game.metadata["render_modes"]
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be None or one of {modes}; got {render_mode!r}")
+    return render_mode
+
+
+def render_game(game: BatchedGame, state: Any, render_mode: str | None, index: int = 0):
+    """The ``render()`` of every adapter: text, picture, or the text printed for ``human``."""
+    if render_mode is None:
+        gymnasium.logger.warn(f"{game.name}: render() called without a render_mode; pass render_mode=... at creation")
+        return None
+    if state is None:
+        raise RuntimeError(f"{game.name}: call reset() before render()")
+    if render_mode == "ansi":
+        return game.render_ansi(state, index)
+    if render_mode == "rgb_array":
+        return game.render_rgb(state, index)
+    print(game.render_ansi(state, index))
+    return None
+
+
+class ParallelGameEnv(ParallelEnv):
+    """PettingZoo ParallelEnv over one game of a batched core (agents ``lab_0 … lab_{N-1}``)."""
+
+    def __init__(self, game: BatchedGame, render_mode: str | None = None) -> None:
+        self.game = game
+        self.metadata = dict(game.metadata)
+        self.render_mode = check_render_mode(game, render_mode)
+        self.possible_agents = agent_names(game.num_agents)
+        self.agents: list[str] = []
+        # one space object per agent, the same object on every call (PettingZoo's seeding contract)
+        self._observation_spaces = {a: copy.deepcopy(game.observation_space) for a in self.possible_agents}
+        self._action_spaces = {a: copy.deepcopy(game.action_space) for a in self.possible_agents}
+        self._rng: np.random.Generator | None = None
+        self._state: Any = None
+
+    @property
+    def config(self) -> Any:
+        return self.game.config
+
+    @property
+    def batch_state(self) -> Any:
+        """The underlying batched state (B = 1), for analysis and tests."""
+        return self._state
+
+    def observation_space(self, agent: str) -> gymnasium.spaces.Space:
+        return self._observation_spaces[self._known(agent)]
+
+    def action_space(self, agent: str) -> gymnasium.spaces.Space:
+        return self._action_spaces[self._known(agent)]
+
+    def _known(self, agent: str) -> str:
+        if agent not in self._observation_spaces:
+            raise ValueError(f"unknown agent {agent!r}; {self.game.name} has agents {self.possible_agents}")
+        return agent
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        if seed is not None or self._rng is None:
+            self._rng, _ = seeding.np_random(seed)
+        self._state = self.game.reset(self._rng, 1)
+        self.agents = self.possible_agents[:]
+        observations = self.game.observe(self._state)[0]
+        infos = self.game.agent_infos(self._state, None, 0)
+        if self.render_mode == "human":
+            self.render()
+        return (
+            {a: observations[i] for i, a in enumerate(self.agents)},
+            {a: infos[i] for i, a in enumerate(self.agents)},
+        )
+
+    def step(self, actions: Mapping[str, Any]):
+        if not self.agents:
+            raise RuntimeError(f"{self.game.name}: step() called on a finished episode (or before reset()); call reset()")
+        if not isinstance(actions, Mapping):
+            raise TypeError(f"{self.game.name}: actions must be a dict {{agent: action}}; got {type(actions).__name__}")
+        unknown = sorted(set(actions) - set(self.agents))
+        if unknown:
+            raise ValueError(f"{self.game.name}: actions given for unknown or finished agents {unknown}; live agents are {self.agents}")
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise ValueError(f"{self.game.name}: no action given for agents {missing}; every live agent must act")
+        batch = np.stack([self.game.check_agent_action(a, actions[a]) for a in self.agents])[None]
+        result = self.game.step(self._state, batch, self._rng)
+        observations = self.game.observe(self._state)[0]
+        infos = self.game.agent_infos(self._state, result, 0)
+        terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        agents = self.agents
+        out = (
+            {a: observations[i] for i, a in enumerate(agents)},
+            {a: float(result.rewards[0, i]) for i, a in enumerate(agents)},
+            {a: terminated for a in agents},
+            {a: truncated for a in agents},
+            {a: infos[i] for i, a in enumerate(agents)},
+        )
+        if terminated or truncated:
+            self.agents = []
+        if self.render_mode == "human":
+            self.render()
+        return out
+
+    def render(self):
+        return render_game(self.game, self._state, self.render_mode)
+
+    def close(self) -> None:
+        pass
+
+
+def to_aec(parallel: ParallelGameEnv):
+    """The AEC form of a parallel env (PettingZoo's ``parallel_to_aec``, order-enforced)."""
+    return parallel_to_aec(parallel)
+
+
+class FocalLabEnv(gymnasium.Env):
+    """Gymnasium single-agent view: one focal lab learns, background policies play the others.
+
+    Background policies follow :class:`labrace.agents.Policy` (observation batch → action batch);
+    plain callables with that signature work too. Labs that share one policy object are served by
+    one batched call per step.
+    """
+
+    def __init__(self, game: BatchedGame, focal_lab: int = 0, background: Any = None, render_mode: str | None = None) -> None:
+        from labrace.agents.baselines import background_policies  # agents build on envs, not vice versa
+        from labrace.envs.core import check_int
+
+        self.game = game
+        self.focal_lab = check_int("focal_lab", focal_lab, 0, game.num_agents - 1)
+        self.metadata = {"render_modes": list(game.metadata["render_modes"]), "render_fps": game.metadata["render_fps"]}
+        self.render_mode = check_render_mode(game, render_mode)
+        self.observation_space = game.observation_space
+        self.action_space = game.action_space
+        self.other_labs = [i for i in range(game.num_agents) if i != self.focal_lab]
+        policies = background_policies(game, game.background if background is None else background, len(self.other_labs))
+        # group the other labs by policy object: one act() call per distinct policy
+        self._groups: list[tuple[Any, list[int]]] = []
+        for lab, policy in zip(self.other_labs, policies):
+            for known, labs in self._groups:
+                if known is policy:
+                    labs.append(lab)
+                    break
+            else:
+                self._groups.append((policy, [lab]))
+        self._state: Any = None
+        self._done = True
+
+    @property
+    def config(self) -> Any:
+        return self.game.config
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._state = self.game.reset(self.np_random, 1)
+        self._done = False
+        if self.render_mode == "human":
+            self.render()
+        return self.game.observe(self._state)[0, self.focal_lab], self.game.agent_infos(self._state, None, 0)[self.focal_lab]
+
+    def step(self, action: Any):
+        if self._done:
+            raise RuntimeError(f"{self.game.name}: step() called on a finished episode (or before reset()); call reset()")
+        focal_action = self.game.check_agent_action(f"lab_{self.focal_lab}", action)
+        observations = self.game.observe(self._state)[0]  # (N, obs_dim)
+        actions = np.empty((1, self.game.num_agents) + focal_action.shape, dtype=focal_action.dtype)
+        actions[0, self.focal_lab] = focal_action
+        for policy, labs in self._groups:
+            actions[0, labs] = policy_actions(policy, observations[labs], self.np_random)
+        actions = self.game.check_actions(actions, 1)  # a bad background policy fails loudly too
+        result = self.game.step(self._state, actions, self.np_random)
+        terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        self._done = terminated or truncated
+        if self.render_mode == "human":
+            self.render()
+        return (
+            self.game.observe(self._state)[0, self.focal_lab],
+            float(result.rewards[0, self.focal_lab]),
+            terminated,
+            truncated,
+            self.game.agent_infos(self._state, result, 0)[self.focal_lab],
+        )
+
+    def render(self):
+        return render_game(self.game, self._state, self.render_mode)
+
+
+def policy_actions(policy: Any, observations: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """Actions of a policy object (``.act(obs, rng)``) or a plain callable for an observation batch."""
+    act = getattr(policy, "act", None)
+    if act is not None:
+        return np.asarray(act(observations, rng=rng))
+    return np.asarray(policy(observations))

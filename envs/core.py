@@ -1,0 +1,385 @@
+"""The contract between one environment's batched dynamics and the adapters that serve it.
+
+Every labrace environment is written as a :class:`BatchedGame`: pure numpy dynamics over arrays of
+shape ``(B games, N labs)``, bound to a validated, frozen config. The adapters in
+:mod:`labrace.envs.adapters` (PettingZoo parallel and AEC, the Gymnasium single-agent view) and
+:mod:`labrace.envs.vec_env` (the Stable-Baselines3 ``VecEnv``) only convert and validate; none of
+them re-implements a rule of any game.
+
+This module also holds what every environment file needs around its dynamics: field validation
+that names the field, the value and the allowed range; named scenarios; action checking that
+names the offending agent; and a small bar-chart rasteriser for ``rgb_array`` rendering.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+from gymnasium import spaces
+
+ConfigT = TypeVar("ConfigT")
+StateT = TypeVar("StateT")
+
+
+# --------------------------------------------------------------------------------------------
+# Field validation: every error names the field, the value and the allowed range.
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt_range(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    return f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+
+def check_int(name: str, value: Any, low: int, high: int) -> int:
+    """Return ``value`` as an int if it is an integer in [low, high]; raise ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {value}")
+    return int(value)
+
+
+def check_float(
+    name: str,
+    value: Any,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite number in the given range; raise otherwise."""
+    allowed = _fmt_range(low, high, low_open, high_open)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number in {allowed}; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number in {allowed}; got {value}")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        raise ValueError(f"{name} must be in {allowed}; got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; raise a ValueError listing them otherwise."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
+    return value
+
+
+def check_interval(name: str, value: Any, low: float, high: float) -> tuple[float, float]:
+    """Validate a ``(lo, hi)`` pair with ``low <= lo <= hi <= high``; return it as a tuple."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{name} must be a pair (lo, hi) with {low} <= lo <= hi <= {high}; got {value!r}")
+    pair = tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be a pair (lo, hi) with {low} <= lo <= hi <= {high}; got {value!r}")
+    lo = check_float(f"{name}[0]", pair[0], low, high)
+    hi = check_float(f"{name}[1]", pair[1], low, high)
+    if lo > hi:
+        raise ValueError(f"{name} must be a pair (lo, hi) with lo <= hi; got {pair}")
+    return (lo, hi)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios: named, validated configs that a user can list, print, copy and override.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario(Generic[ConfigT]):
+    """A named preset of an environment, in the manner of Melting Pot's scenario configs.
+
+    ``background`` names the scripted policy that plays the non-focal labs in the Gymnasium
+    single-agent view unless the user passes their own.
+    """
+
+    name: str
+    description: str
+    config: ConfigT
+    tags: tuple[str, ...] = ()
+    background: str = "balanced"
+
+    def __str__(self) -> str:
+        lines = [f"scenario {self.name!r}: {self.description}"]
+        if self.tags:
+            lines.append(f"  tags: {', '.join(self.tags)}")
+        lines.append(f"  background policy: {self.background}")
+        lines.append(describe_config(self.config, indent="  "))
+        return "\n".join(lines)
+
+
+def describe_config(config: Any, indent: str = "") -> str:
+    """A readable ``field = value`` listing of a config dataclass."""
+    rows = [f"{indent}{type(config).__name__}:"]
+    for field in dataclasses.fields(config):
+        rows.append(f"{indent}  {field.name} = {getattr(config, field.name)!r}")
+    return "\n".join(rows)
+
+
+def replace_config(config: ConfigT, overrides: Mapping[str, Any]) -> ConfigT:
+    """``dataclasses.replace`` with an error that lists the valid fields for an unknown one."""
+    names = [f.name for f in dataclasses.fields(config)]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ValueError(
+            f"unknown {type(config).__name__} field(s) {unknown}; valid fields are {names}"
+        )
+    return dataclasses.replace(config, **overrides)
+
+
+def lookup_scenario(scenarios: Mapping[str, Scenario], name: str, env_name: str) -> Scenario:
+    if not isinstance(name, str) or name not in scenarios:
+        raise ValueError(f"unknown {env_name} scenario {name!r}; valid scenarios are {sorted(scenarios)}")
+    return scenarios[name]
+
+
+def resolve_config(
+    scenarios: Mapping[str, Scenario],
+    env_name: str,
+    scenario: str,
+    config: Any | None,
+    overrides: Mapping[str, Any],
+):
+    """The config an environment runs with: a full ``config``, or a named scenario, then overrides."""
+    base = config if config is not None else lookup_scenario(scenarios, scenario, env_name).config
+    return replace_config(base, overrides) if overrides else base
+
+
+# --------------------------------------------------------------------------------------------
+# Batched states and step results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class StepResult:
+    """What one batched step returns besides the (in-place updated) state.
+
+    ``info`` holds per-game arrays of shape (B,) or per-lab arrays of shape (B, N); the adapters
+    turn them into per-agent dicts of Python scalars.
+    """
+
+    rewards: np.ndarray  # (B, N) float64
+    terminated: np.ndarray  # (B,) bool: an outcome was reached
+    truncated: np.ndarray  # (B,) bool: the time limit ended the episode with no outcome
+    info: dict[str, np.ndarray]
+
+
+def assign_games(state: Any, mask: np.ndarray, fresh: Any) -> None:
+    """Overwrite the games selected by ``mask`` (B,) in a dataclass state with those of ``fresh``.
+
+    Every field of a batched state is an array whose leading axis is the game axis.
+    """
+    for field in dataclasses.fields(state):
+        getattr(state, field.name)[mask] = getattr(fresh, field.name)
+
+
+# --------------------------------------------------------------------------------------------
+# The game contract
+# --------------------------------------------------------------------------------------------
+
+
+def agent_names(num_agents: int) -> list[str]:
+    return [f"lab_{i}" for i in range(num_agents)]
+
+
+class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
+    """One environment's dynamics bound to one validated config.
+
+    Subclasses implement :meth:`reset`, :meth:`step`, :meth:`observe`, :meth:`agent_infos` and the
+    two renderers; everything operates on B games at once. Randomness comes only from the
+    ``numpy.random.Generator`` passed in, so the same seed and actions give the same episode
+    whichever adapter drives the game.
+    """
+
+    #: PettingZoo-style metadata: ``name``, ``render_modes``, ``render_fps``, ``is_parallelizable``.
+    metadata: ClassVar[dict[str, Any]]
+    #: the named scenarios of this environment
+    scenarios: ClassVar[Mapping[str, Scenario]]
+
+    config: ConfigT
+    num_agents: int
+    observation_space: spaces.Box  # per agent
+    action_space: spaces.Space  # per agent
+    background: str  # name of the default background policy for the single-agent view
+
+    @property
+    def name(self) -> str:
+        return self.metadata["name"]
+
+    @property
+    def agents(self) -> list[str]:
+        return agent_names(self.num_agents)
+
+    @abc.abstractmethod
+    def reset(self, rng: np.random.Generator, batch_size: int) -> StateT:
+        """Draw ``batch_size`` fresh games."""
+
+    @abc.abstractmethod
+    def step(self, state: StateT, actions: np.ndarray, rng: np.random.Generator) -> StepResult:
+        """Advance every game one step, updating ``state`` in place.
+
+        ``actions`` has shape ``(B, N) + action_space.shape`` and has already been validated.
+        """
+
+    @abc.abstractmethod
+    def observe(self, state: StateT) -> np.ndarray:
+        """Every lab's observation, shape (B, N, obs_dim), float32."""
+
+    @abc.abstractmethod
+    def agent_infos(self, state: StateT, result: StepResult | None, game: int) -> list[dict[str, Any]]:
+        """Per-agent info dicts (Python scalars only) for game ``game`` after reset or a step."""
+
+    @abc.abstractmethod
+    def render_ansi(self, state: StateT, game: int) -> str:
+        """A compact text table of game ``game``."""
+
+    @abc.abstractmethod
+    def render_rgb(self, state: StateT, game: int) -> np.ndarray:
+        """An (H, W, 3) uint8 picture of game ``game``."""
+
+    def reset_where(self, state: StateT, mask: np.ndarray, rng: np.random.Generator) -> StateT:
+        """Replace the games selected by ``mask`` (B,) with fresh ones (auto-reset); return those."""
+        fresh = self.reset(rng, int(mask.sum()))
+        assign_games(state, mask, fresh)
+        return fresh
+
+    # ---- action checking ----------------------------------------------------------------
+
+    def check_actions(self, actions: Any, batch_size: int) -> np.ndarray:
+        """Validate a batch of actions, shape ``(B, N) + action_space.shape``; return an array.
+
+        Raises ValueError naming the game, the agent and the allowed values for the first bad
+        entry (wrong shape, NaN, out of the action space).
+        """
+        return check_action_batch(self.action_space, actions, (batch_size, self.num_agents), self.name)
+
+    def check_agent_action(self, agent: str, action: Any) -> np.ndarray:
+        """Validate one agent's action (PettingZoo and Gymnasium adapters)."""
+        return check_action_batch(self.action_space, action, (), self.name, agent=agent)
+
+
+def _space_description(space: spaces.Space) -> str:
+    if isinstance(space, spaces.Discrete):
+        return f"an integer in [{int(space.start)}, {int(space.start + space.n - 1)}]"
+    if isinstance(space, spaces.Box):
+        low, high = np.min(space.low), np.max(space.high)
+        return f"an array of shape {space.shape} with values in [{low:g}, {high:g}]"
+    return str(space)
+
+
+def check_action_batch(
+    space: spaces.Space,
+    actions: Any,
+    batch_shape: tuple[int, ...],
+    env_name: str,
+    agent: str | None = None,
+) -> np.ndarray:
+    """Vectorised action check for Box and Discrete spaces.
+
+    ``batch_shape`` is ``()`` for one agent's action, ``(B, N)`` for a batch. Errors name the
+    agent (``agent`` or ``lab_i`` from the batch position) and what the space allows.
+    """
+    who = f"{env_name} action for {agent}" if agent is not None else f"{env_name} actions"
+    expected_shape = tuple(batch_shape) + tuple(space.shape)
+    if isinstance(space, spaces.Discrete):
+        try:
+            array = np.asarray(actions)
+        except Exception as exc:  # ragged input and the like
+            raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}") from exc
+        if array.shape != expected_shape:
+            raise ValueError(f"{who} must have shape {expected_shape}; got shape {array.shape}")
+        if array.dtype.kind in "iu":
+            ints = array.astype(np.int64, copy=False)
+        elif array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+            ints = array.astype(np.int64)
+        else:
+            raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}")
+        bad = (ints < space.start) | (ints >= space.start + space.n)
+        if bad.any():
+            value = int(ints[np.unravel_index(np.argmax(bad), bad.shape)])
+            raise ValueError(
+                f"{who} must be {_space_description(space)}; got {value}{_first_bad(bad, batch_shape, agent)}"
+            )
+        return ints
+    if isinstance(space, spaces.Box):
+        try:
+            array = np.asarray(actions, dtype=np.float64)
+        except Exception as exc:
+            raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}") from exc
+        if array.shape != expected_shape:
+            raise ValueError(f"{who} must have shape {expected_shape}; got shape {array.shape}")
+        nan = ~np.isfinite(array)
+        if nan.any():
+            raise ValueError(f"{who} contains NaN or infinite values{_first_bad(nan, batch_shape, agent)}")
+        bad = (array < space.low) | (array > space.high)
+        if bad.any():
+            value = array[np.unravel_index(np.argmax(bad), bad.shape)]
+            raise ValueError(
+                f"{who} must be {_space_description(space)}; got {value:g}{_first_bad(bad, batch_shape, agent)}"
+            )
+        return array
+    raise TypeError(f"unsupported action space {space}")
+
+
+def _first_bad(bad: np.ndarray, batch_shape: tuple[int, ...], agent: str | None) -> str:
+    """' (game b, lab_i)' for the first offending batch entry; '' for a single agent's action."""
+    if agent is not None or not batch_shape:
+        return ""
+    index = np.unravel_index(np.argmax(bad), bad.shape)
+    if len(batch_shape) == 2:
+        return f" (game {index[0]}, lab_{index[1]})"
+    return f" (row {index[0]})"
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering helpers
+# --------------------------------------------------------------------------------------------
+
+#: colours of bar groups in rgb renders: capability, safety ratio, speed, safety, cooperation
+BAR_COLOURS = np.array(
+    [[214, 39, 40], [44, 160, 44], [255, 127, 14], [31, 119, 180], [148, 103, 189]], dtype=np.uint8
+)
+
+
+def bar_chart(values: np.ndarray, footer: Sequence[float] = (), height: int = 160) -> np.ndarray:
+    """Rasterise grouped bars: ``values`` (groups, bars) in [0, 1] → (H, W, 3) uint8 image.
+
+    One group per lab, one coloured bar per quantity; ``footer`` values in [0, 1] are drawn as
+    full-width progress strips under the chart (e.g. coordination progress, time).
+    """
+    values = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 1.0)
+    groups, bars = values.shape
+    bar_w, gap = 8, 10
+    width = groups * (bars * bar_w + gap) + gap
+    strip = 10
+    image = np.full((height + len(footer) * (strip + 4) + 4, width, 3), 255, dtype=np.uint8)
+    for g in range(groups):
+        x0 = gap + g * (bars * bar_w + gap)
+        for k in range(bars):
+            top = height - int(round(values[g, k] * (height - 10)))
+            image[top:height, x0 + k * bar_w : x0 + (k + 1) * bar_w - 1] = BAR_COLOURS[k % len(BAR_COLOURS)]
+    image[height : height + 1, :] = 0
+    for i, fraction in enumerate(footer):
+        y = height + 4 + i * (strip + 4)
+        image[y : y + strip, gap : width - gap] = 220
+        filled = int(round(float(np.clip(fraction, 0.0, 1.0)) * (width - 2 * gap)))
+        image[y : y + strip, gap : gap + filled] = BAR_COLOURS[(i + 4) % len(BAR_COLOURS)] if i else [90, 90, 90]
+    return image
+
+
+PolicyFn = Callable[[np.ndarray], np.ndarray]
