@@ -56,6 +56,7 @@ class ParallelGameEnv(ParallelEnv):
         self.render_mode = check_render_mode(game, render_mode)
         self.possible_agents = agent_names(game.num_agents)
         self.agents: list[str] = []
+        self._live: set[str] = set()
         # one space object per agent, the same object on every call (PettingZoo's seeding contract)
         self._observation_spaces = {a: copy.deepcopy(game.observation_space) for a in self.possible_agents}
         self._action_spaces = {a: copy.deepcopy(game.action_space) for a in self.possible_agents}
@@ -87,6 +88,7 @@ class ParallelGameEnv(ParallelEnv):
             self._rng, _ = seeding.np_random(seed)
         self._state = self.game.reset(self._rng, 1)
         self.agents = self.possible_agents[:]
+        self._live = set(self.agents)
         observations = self.game.observe(self._state)[0]
         infos = self.game.agent_infos(self._state, None, 0)
         if self.render_mode == "human":
@@ -101,13 +103,13 @@ class ParallelGameEnv(ParallelEnv):
             raise RuntimeError(f"{self.game.name}: step() called on a finished episode (or before reset()); call reset()")
         if not isinstance(actions, Mapping):
             raise TypeError(f"{self.game.name}: actions must be a dict {{agent: action}}; got {type(actions).__name__}")
-        unknown = sorted(set(actions) - set(self.agents))
-        if unknown:
-            raise ValueError(f"{self.game.name}: actions given for unknown or finished agents {unknown}; live agents are {self.agents}")
-        missing = [a for a in self.agents if a not in actions]
-        if missing:
+        if actions.keys() != self._live:
+            unknown = sorted(set(actions) - self._live)
+            if unknown:
+                raise ValueError(f"{self.game.name}: actions given for unknown or finished agents {unknown}; live agents are {self.agents}")
+            missing = [a for a in self.agents if a not in actions]
             raise ValueError(f"{self.game.name}: no action given for agents {missing}; every live agent must act")
-        batch = np.stack([self.game.check_agent_action(a, actions[a]) for a in self.agents])[None]
+        batch = self.game.check_agent_actions(actions, self.agents)
         result = self.game.step(self._state, batch, self._rng)
         observations = self.game.observe(self._state)[0]
         infos = self.game.agent_infos(self._state, result, 0)
@@ -122,6 +124,7 @@ class ParallelGameEnv(ParallelEnv):
         )
         if terminated or truncated:
             self.agents = []
+            self._live = set()
         if self.render_mode == "human":
             self.render()
         return out

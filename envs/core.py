@@ -14,6 +14,7 @@ names the offending agent; and a small bar-chart rasteriser for ``rgb_array`` re
 from __future__ import annotations
 
 import abc
+import functools
 import dataclasses
 import math
 import numbers
@@ -193,8 +194,14 @@ def assign_games(state: Any, mask: np.ndarray, fresh: Any) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
+def _agent_names(num_agents: int) -> tuple[str, ...]:
+    return tuple(f"lab_{i}" for i in range(num_agents))
+
+
 def agent_names(num_agents: int) -> list[str]:
-    return [f"lab_{i}" for i in range(num_agents)]
+    """``["lab_0", …, "lab_{N-1}"]`` (a fresh list)."""
+    return list(_agent_names(num_agents))
 
 
 class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
@@ -223,7 +230,7 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
 
     @property
     def agents(self) -> list[str]:
-        return agent_names(self.num_agents)
+        return agent_names(self.num_agents)  # cached: callers must not mutate it
 
     @abc.abstractmethod
     def reset(self, rng: np.random.Generator, batch_size: int) -> StateT:
@@ -266,11 +273,29 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
         Raises ValueError naming the game, the agent and the allowed values for the first bad
         entry (wrong shape, NaN, out of the action space).
         """
-        return check_action_batch(self.action_space, actions, (batch_size, self.num_agents), self.name)
+        return check_action_batch(self.action_space, actions, (batch_size, self.num_agents), self.name, bounds=self._action_bounds)
 
     def check_agent_action(self, agent: str, action: Any) -> np.ndarray:
         """Validate one agent's action (PettingZoo and Gymnasium adapters)."""
-        return check_action_batch(self.action_space, action, (), self.name, agent=agent)
+        return check_action_batch(self.action_space, action, (), self.name, agent=agent, bounds=self._action_bounds)
+
+    def check_agent_actions(self, actions: Mapping[str, Any], agents: Sequence[str]) -> np.ndarray:
+        """Validate one action per agent of one game; return them as a (1, N, ...) batch."""
+        try:
+            batch = np.asarray([actions[a] for a in agents])
+        except ValueError:  # ragged: find the culprit with a per-agent check
+            batch = None
+        if batch is None or batch.dtype == object:
+            batch = np.stack([self.check_agent_action(a, actions[a]) for a in agents])
+        return self.check_actions(batch[None], 1)
+
+    @functools.cached_property
+    def _action_bounds(self) -> tuple[float, float] | None:
+        """Scalar (low, high) of a Box action space with uniform bounds (a faster check)."""
+        space = self.action_space
+        if isinstance(space, spaces.Box) and np.all(space.low == space.low.flat[0]) and np.all(space.high == space.high.flat[0]):
+            return float(space.low.flat[0]), float(space.high.flat[0])
+        return None
 
 
 def _space_description(space: spaces.Space) -> str:
@@ -288,6 +313,7 @@ def check_action_batch(
     batch_shape: tuple[int, ...],
     env_name: str,
     agent: str | None = None,
+    bounds: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Vectorised action check for Box and Discrete spaces.
 
@@ -323,6 +349,8 @@ def check_action_batch(
             raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}") from exc
         if array.shape != expected_shape:
             raise ValueError(f"{who} must have shape {expected_shape}; got shape {array.shape}")
+        if bounds is not None and array.size and array.min() >= bounds[0] and array.max() <= bounds[1]:
+            return array  # the common case: two whole-array reductions (NaN fails both)
         nan = ~np.isfinite(array)
         if nan.any():
             raise ValueError(f"{who} contains NaN or infinite values{_first_bad(nan, batch_shape, agent)}")

@@ -123,7 +123,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -346,6 +346,7 @@ class RaceState:
 
     capability: np.ndarray  # (B, N) C_i, threshold 1
     safety: np.ndarray  # (B, N) S_i
+    safety_ratio: np.ndarray  # (B, N) rho_i = clip(S_i / C_i, 0, 1)
     coordination_progress: np.ndarray  # (B,) G, threshold 1
     step: np.ndarray  # (B,) int64 t
     misuse_concern: np.ndarray  # (B, N)
@@ -353,28 +354,55 @@ class RaceState:
     trust: np.ndarray  # (B, N, N) trust[b, i, j] = lab i's trust in lab j
     last_allocation: np.ndarray  # (B, N, 3) (speed, safety, cooperation) of the last step
     accident_hazard: np.ndarray  # (B, N) h_i of the last step
-    observed_capability: np.ndarray  # (B, N, N-1) lab i's view of lab i+k's capability
-    outcome: np.ndarray  # (B,) int8 index into OUTCOMES
+    observed_capability: np.ndarray  # (B, N, N-1) noisy view of lab i+k's capability ("noisy" only)
+    static_observation: np.ndarray  # (B, N, obs_dim) float32: the slots that change only at reset or with trust
+    outcome: np.ndarray  # (B,) int8 index into OUTCOMES, set by the last step
     winner: np.ndarray  # (B,) int64, -1 if none
     cause: np.ndarray  # (B,) int8 index into CAUSES
     catastrophe_lab: np.ndarray  # (B,) int64, -1 if none
 
-    @property
-    def safety_ratio(self) -> np.ndarray:  # (B, N)
-        return np.clip(self.safety / self.capability, 0.0, 1.0)
 
-
+@lru_cache(maxsize=None)
 def other_labs(num_labs: int) -> np.ndarray:
     """(N, N-1) index array: row i lists labs i+1, ..., i+N-1 (mod N), the egocentric order."""
-    return (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
+    others = (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
+    others.flags.writeable = False
+    return others
 
 
+@lru_cache(maxsize=None)
+def _own_rows(num_labs: int) -> np.ndarray:
+    rows = np.arange(num_labs)[:, None]
+    rows.flags.writeable = False
+    return rows
+
+
+#: from this many games on, sums over labs use a matrix-vector product: numpy's reductions over a
+#: short axis are several times slower than BLAS there (and faster on a few games)
+_MATMUL_FROM = 256
+
+
+def per_game_sum(values: np.ndarray) -> np.ndarray:
+    """(B, N) → (B,) sum over labs."""
+    return values @ np.ones(values.shape[1]) if len(values) >= _MATMUL_FROM else values.sum(axis=1)
+
+
+def per_game_any(flags: np.ndarray) -> np.ndarray:
+    """(B, N) bool → (B,) any over labs (N <= 16, so uint8 counts cannot overflow)."""
+    if len(flags) < _MATMUL_FROM:
+        return flags.any(axis=1)
+    return (np.ascontiguousarray(flags).view(np.uint8) @ np.ones(flags.shape[1], dtype=np.uint8)) > 0
+
+
+@lru_cache(maxsize=256)
 def type_bounds(config: RaceConfig) -> np.ndarray:
     """(3, 2, N) array: [misuse, accident, trust] x [lo, hi] x lab."""
     types = [config.lab_type(i) for i in range(config.num_labs)]
-    return np.array(
+    bounds = np.array(
         [[[getattr(t, name)[k] for t in types] for k in (0, 1)] for name in ("misuse_concern", "accident_concern", "trust")]
     )
+    bounds.flags.writeable = False
+    return bounds
 
 
 def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -> RaceState:
@@ -393,6 +421,7 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
     state = RaceState(
         capability=capability,
         safety=safety,
+        safety_ratio=np.minimum(safety / capability, 1.0),
         coordination_progress=np.zeros(B),
         step=np.zeros(B, dtype=np.int64),
         misuse_concern=misuse,
@@ -405,43 +434,57 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         winner=np.full(B, -1, dtype=np.int64),
         cause=np.zeros(B, dtype=np.int8),
         catastrophe_lab=np.full(B, -1, dtype=np.int64),
+        static_observation=np.zeros((B, N, config.observation_size), dtype=np.float32),
     )
-    _update_observed_capability(config, state, rng)
+    state.static_observation[..., 2] = misuse
+    state.static_observation[..., 3] = accident
+    state.static_observation[..., 6] = float(config.pivotal_act)
+    _observe_trust(state, slice(None))
+    _observe_noisy_capability(config, state, rng)
     return state
 
 
-def _update_observed_capability(config: RaceConfig, state: RaceState, rng: np.random.Generator) -> None:
-    if config.capability_info == "none":
-        return  # stays zero
-    seen = state.capability[:, other_labs(config.num_labs)]  # (B, N, N-1)
+def _observe_trust(state: RaceState, games: Any) -> None:
+    """Refresh the trust slots of the static observation of ``games`` (at reset, after penalties)."""
+    N = state.capability.shape[1]
+    state.static_observation[games, :, 9::3] = state.trust[games][:, _own_rows(N), other_labs(N)]
+
+
+def _observe_noisy_capability(config: RaceConfig, state: RaceState, rng: np.random.Generator) -> None:
+    """Fresh noisy estimates of the others' capability (only in the ``noisy`` regime)."""
     if config.capability_info == "noisy":
-        seen = np.clip(seen + config.capability_noise * rng.standard_normal(seen.shape), 0.0, 2.0)
-    state.observed_capability[...] = seen
+        seen = state.capability[:, other_labs(config.num_labs)]  # (B, N, N-1)
+        seen += config.capability_noise * rng.standard_normal(seen.shape)
+        np.clip(seen, 0.0, 2.0, out=state.observed_capability)
 
 
-def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Validated actions (B, N[, 3|4]) → allocation (B, N, 3) summing to 1, pivotal attempt (B, N) bool."""
+def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validated actions (B, N[, 3|4]) → allocation (B, N, 3) summing to 1, pivotal attempts (B, N) or None."""
     if config.action_type == "discrete":
-        menu = config.menu
-        table = np.array([allocation for _, allocation in menu])  # (K, 3)
-        attempts = np.array([name == PIVOTAL_MENU_ITEM[0] for name, _ in menu])
-        return table[actions], attempts[actions]
+        table, attempts = _menu_tables(config.pivotal_act)
+        return table[actions], (attempts[actions] if config.pivotal_act else None)
     effort = actions[..., :3]
-    total = effort.sum(axis=-1, keepdims=True)
-    # an all-zero effort vector means "no preference": an equal split
-    allocation = np.where(total > 0.0, effort / np.where(total > 0.0, total, 1.0), 1.0 / 3.0)
-    if config.pivotal_act:
-        attempt = actions[..., 3] > 0.5
-    else:
-        attempt = np.zeros(actions.shape[:2], dtype=bool)
-    return allocation, attempt
+    total = effort[..., 0] + effort[..., 1] + effort[..., 2]  # faster than a sum over a length-3 axis
+    allocation = effort / np.maximum(total, 1e-300)[..., None]
+    if total.min() <= 0.0:  # an all-zero effort vector means "no preference": an equal split
+        allocation[total <= 0.0] = 1.0 / 3.0
+    return allocation, (actions[..., 3] > 0.5 if config.pivotal_act else None)
+
+
+@lru_cache(maxsize=None)
+def _menu_tables(pivotal_act: bool) -> tuple[np.ndarray, np.ndarray]:
+    menu = MENU + ((PIVOTAL_MENU_ITEM,) if pivotal_act else ())
+    table = np.array([allocation for _, allocation in menu])  # (K, 3)
+    attempts = np.array([name == PIVOTAL_MENU_ITEM[0] for name, _ in menu])
+    table.flags.writeable = attempts.flags.writeable = False
+    return table, attempts
 
 
 def step_batch(
     config: RaceConfig,
     state: RaceState,
     allocation: np.ndarray,  # (B, N, 3) rows sum to 1
-    pivotal_attempt: np.ndarray,  # (B, N) bool
+    pivotal_attempt: np.ndarray | None,  # (B, N) bool, or None when no lab attempts
     rng: np.random.Generator,
 ) -> StepResult:
     """Advance every game one step (in place); return rewards, terminated, truncated and info."""
@@ -451,72 +494,48 @@ def step_batch(
     # -- growth ------------------------------------------------------------------------------
     state.step += 1
     state.capability += config.capability_growth * speed
-    total_cooperation = cooperation.sum(axis=1)  # (B,)
-    state.safety += config.safety_growth * (
-        safety_work + (config.cooperation_spillover / N) * total_cooperation[:, None]
-    )
+    total_cooperation = per_game_sum(cooperation)  # (B,)
+    state.safety += config.safety_growth * (safety_work + (config.cooperation_spillover / N) * total_cooperation[:, None])
     state.coordination_progress += config.coordination_rate * total_cooperation
     state.last_allocation[...] = allocation
-
-    safety_ratio = state.safety_ratio  # (B, N)
-    hazard = state.accident_hazard
-    np.minimum(state.capability, 1.0, out=hazard)
+    ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
+    np.minimum(ratio, 1.0, out=ratio)  # S and C are positive, so ratio > 0
+    hazard = np.minimum(state.capability, 1.0, out=state.accident_hazard)
     hazard *= speed
-    hazard *= 1.0 - safety_ratio
-    hazard *= config.accident_rate
+    hazard *= config.accident_rate - config.accident_rate * ratio
 
-    # -- chance: a fixed number of uniforms per step, so episodes depend only on seed and actions
-    draws = rng.random((B, N, 5 if config.pivotal_act else 3))
-    u_accident, u_tiebreak, u_misaligned = draws[..., 0], draws[..., 1], draws[..., 2]
+    # -- which games have an event this step; only those need the (rarer) outcome logic --------
+    accident_lab = rng.random((B, N)) < hazard  # (B, N)
+    lab_event = accident_lab | (state.capability >= 1.0)
+    if pivotal_attempt is not None:
+        lab_event |= pivotal_attempt
 
-    accident_lab = u_accident < hazard  # (B, N)
-    accident = accident_lab.any(axis=1)
-
-    # -- events, written from lowest to highest precedence ------------------------------------
-    outcome = np.where(state.step >= config.max_steps, TIMEOUT, ONGOING).astype(np.int8)
-    cause = np.zeros(B, dtype=np.int8)
-    winner = np.full(B, -1, dtype=np.int64)
-    culprit = np.full(B, -1, dtype=np.int64)
-
-    outcome[state.coordination_progress >= 1.0] = COORDINATED
-
-    reached = state.capability >= 1.0  # (B, N)
-    frontier = reached.any(axis=1)
-    if frontier.any():
-        games = np.flatnonzero(frontier)
-        score = np.where(reached[games], state.capability[games] + 1e-9 * u_tiebreak[games], -np.inf)
-        first = np.argmax(score, axis=1)
-        misaligned = u_misaligned[games, first] < config.misalignment_risk * (1.0 - safety_ratio[games, first])
-        outcome[games] = np.where(misaligned, CATASTROPHE, WINNER)
-        cause[games] = np.where(misaligned, MISALIGNED, NO_CAUSE)
-        winner[games] = np.where(misaligned, -1, first)
-        culprit[games] = np.where(misaligned, first, -1)
-
-    if config.pivotal_act and pivotal_attempt.any():
-        _resolve_pivotal_acts(config, state, pivotal_attempt, safety_ratio, draws, outcome, cause, winner, culprit)
-
-    if accident.any():
-        games = np.flatnonzero(accident)
-        lab = np.argmax(np.where(accident_lab[games], u_tiebreak[games], -1.0), axis=1)
-        outcome[games] = CATASTROPHE
-        cause[games] = ACCIDENT
-        winner[games] = -1
-        culprit[games] = lab
-
-    state.outcome[...] = outcome
-    state.cause[...] = cause
-    state.winner[...] = winner
-    state.catastrophe_lab[...] = culprit
-    _update_observed_capability(config, state, rng)
-
+    if state.outcome.any():  # left over from a finished game that is stepped on
+        state.outcome.fill(ONGOING)
+        state.cause.fill(NO_CAUSE)
+        state.winner.fill(-1)
+        state.catastrophe_lab.fill(-1)
     rewards = np.zeros((B, N))
-    done = outcome != ONGOING
-    if done.any():
-        rewards[done] = _terminal_rewards(config, state, np.flatnonzero(done))
+    terminated = np.zeros(B, dtype=bool)
+    truncated = np.zeros(B, dtype=bool)
+    # whole-batch reductions first: cheap, and on most steps of a small batch nothing happens
+    if lab_event.any() or state.coordination_progress.max() >= 1.0 or state.step.max() >= config.max_steps:
+        game_event = per_game_any(lab_event)
+        game_event |= state.coordination_progress >= 1.0
+        game_event |= state.step >= config.max_steps
+        games = np.flatnonzero(game_event)
+        attempts = pivotal_attempt[games] if pivotal_attempt is not None else None
+        _resolve_events(config, state, games, accident_lab[games], attempts, rng)
+        outcome = state.outcome[games]
+        finished = games[outcome != ONGOING]
+        rewards[finished] = _terminal_rewards(config, state, finished)
+        terminated[games] = (outcome != ONGOING) & (outcome != TIMEOUT)
+        truncated[games] = outcome == TIMEOUT
+    _observe_noisy_capability(config, state, rng)
     return StepResult(
         rewards=rewards,
-        terminated=done & (outcome != TIMEOUT),
-        truncated=outcome == TIMEOUT,
+        terminated=terminated,
+        truncated=truncated,
         info={
             "outcome": state.outcome,
             "winner": state.winner,
@@ -527,65 +546,89 @@ def step_batch(
     )
 
 
-def _resolve_pivotal_acts(config, state, attempt, safety_ratio, draws, outcome, cause, winner, culprit) -> None:
-    """Attempts at a unilateral pivotal act (precedence over reaching the frontier)."""
-    N = state.capability.shape[1]
-    u_tiebreak, u_success, u_failure = draws[..., 1], draws[..., 3], draws[..., 4]
-    ranked = np.sort(state.capability, axis=1)
-    best, second = ranked[:, -1:], ranked[:, -2:-1]  # (B, 1)
-    best_other = np.where(state.capability >= best, second, best)  # (B, N) max over j != i
-    lead = state.capability - best_other
-    p_success = safety_ratio * np.clip(lead / config.pivotal_lead_scale, 0.0, 1.0)
-    success = attempt & (u_success < p_success)
-    failure_catastrophe = attempt & ~success & (u_failure < config.pivotal_failure_risk)
+def _resolve_events(
+    config: RaceConfig,
+    state: RaceState,
+    games: np.ndarray,  # (G,) games with an event this step
+    accident_lab: np.ndarray,  # (G, N)
+    attempt: np.ndarray | None,  # (G, N)
+    rng: np.random.Generator,
+) -> None:
+    """Outcomes of the games with an event, written from lowest to highest precedence."""
+    G, N = accident_lab.shape
+    capability, ratio = state.capability[games], state.safety_ratio[games]  # (G, N)
+    tiebreak, u_misaligned = rng.random((2, G, N))
+    outcome = np.where(state.step[games] >= config.max_steps, TIMEOUT, ONGOING).astype(np.int8)
+    outcome[state.coordination_progress[games] >= 1.0] = COORDINATED
+    cause = np.zeros(G, dtype=np.int8)
+    winner = np.full(G, -1, dtype=np.int64)
+    culprit = np.full(G, -1, dtype=np.int64)
+    rows = np.arange(G)
 
-    # every attempt, successful or not, costs the actor the others' trust
-    off_diagonal = ~np.eye(N, dtype=bool)
-    state.trust -= config.pivotal_trust_penalty * (attempt[:, None, :] & off_diagonal)
-    np.maximum(state.trust, 0.0, out=state.trust)
+    reached = capability >= 1.0  # frontier: the most capable lab that reached it is first
+    frontier = reached.any(axis=1)
+    first = np.argmax(np.where(reached, capability + 1e-9 * tiebreak, -np.inf), axis=1)
+    misaligned = frontier & (u_misaligned[rows, first] < config.misalignment_risk * (1.0 - ratio[rows, first]))
+    safe_win = frontier & ~misaligned
+    outcome[safe_win], winner[safe_win] = WINNER, first[safe_win]
+    outcome[misaligned], cause[misaligned], culprit[misaligned] = CATASTROPHE, MISALIGNED, first[misaligned]
 
-    succeeded = success.any(axis=1)
-    if succeeded.any():
-        games = np.flatnonzero(succeeded)
-        actor = np.argmax(np.where(success[games], u_tiebreak[games], -1.0), axis=1)
-        outcome[games], cause[games], winner[games], culprit[games] = PIVOTAL_ACT, NO_CAUSE, actor, -1
-    failed = failure_catastrophe.any(axis=1) & ~succeeded
-    if failed.any():
-        games = np.flatnonzero(failed)
-        actor = np.argmax(np.where(failure_catastrophe[games], u_tiebreak[games], -1.0), axis=1)
-        outcome[games], cause[games], winner[games], culprit[games] = CATASTROPHE, PIVOTAL_FAILURE, -1, actor
+    if attempt is not None and attempt.any():
+        # lead over the best other lab: max over j != i of C_j is the top C, or the runner-up for the top lab
+        ranked = np.sort(capability, axis=1)
+        best_other = np.where(capability >= ranked[:, -1:], ranked[:, -2:-1], ranked[:, -1:])
+        p_success = ratio * np.clip((capability - best_other) / config.pivotal_lead_scale, 0.0, 1.0)
+        u_success, u_failure = rng.random((2, G, N))
+        success = attempt & (u_success < p_success)
+        failure_catastrophe = attempt & ~success & (u_failure < config.pivotal_failure_risk)
+        # every attempt, successful or not, costs the actor the other labs' trust
+        penalty = config.pivotal_trust_penalty * (attempt[:, None, :] & ~np.eye(attempt.shape[1], dtype=bool))
+        state.trust[games] = np.maximum(state.trust[games] - penalty, 0.0)
+        _observe_trust(state, games)
+        seized = success.any(axis=1)
+        actor = np.argmax(np.where(success, tiebreak, -1.0), axis=1)
+        outcome[seized], cause[seized], winner[seized], culprit[seized] = PIVOTAL_ACT, NO_CAUSE, actor[seized], -1
+        failed = failure_catastrophe.any(axis=1) & ~seized
+        actor = np.argmax(np.where(failure_catastrophe, tiebreak, -1.0), axis=1)
+        outcome[failed], cause[failed], winner[failed], culprit[failed] = CATASTROPHE, PIVOTAL_FAILURE, -1, actor[failed]
+
+    crashed = accident_lab.any(axis=1)
+    lab = np.argmax(np.where(accident_lab, tiebreak, -1.0), axis=1)  # one of the crashing labs, at random
+    outcome[crashed], cause[crashed], winner[crashed], culprit[crashed] = CATASTROPHE, ACCIDENT, -1, lab[crashed]
+
+    state.outcome[games], state.cause[games] = outcome, cause
+    state.winner[games], state.catastrophe_lab[games] = winner, culprit
 
 
 def _terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -> np.ndarray:
     """(len(games), N) rewards of finished games."""
-    outcome = state.outcome[games][:, None]  # (G, 1)
+    outcome = state.outcome[games]  # (G,)
     misuse = state.misuse_concern[games]
     winner = np.maximum(state.winner[games], 0)
     trust_in_winner = state.trust[games, :, winner]  # (G, N): trust[g, j, winner_g]
     win_value = config.frontier_value * ((1.0 - misuse) + misuse * trust_in_winner)
     win_value[np.arange(len(games)), winner] += config.winner_bonus
-    return np.select(
-        [outcome == CATASTROPHE, (outcome == WINNER) | (outcome == PIVOTAL_ACT), outcome == COORDINATED],
-        [-config.catastrophe_loss * state.accident_concern[games], win_value, np.full_like(misuse, config.coordination_value)],
-        default=config.status_quo_value,
-    )
+    rewards = win_value  # winner and pivotal act
+    rewards[outcome == COORDINATED] = config.coordination_value
+    rewards[outcome == TIMEOUT] = config.status_quo_value
+    catastrophe = outcome == CATASTROPHE
+    rewards[catastrophe] = -config.catastrophe_loss * state.accident_concern[games[catastrophe]]
+    return rewards
 
 
 def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
     """Every lab's egocentric observation, (B, N, 7 + 3(N-1)) float32 (layout in the docstring)."""
-    B, N = state.capability.shape
-    obs = np.empty((B, N, config.observation_size), dtype=np.float32)
-    obs[..., 0] = np.minimum(state.capability, 2.0)
+    others = other_labs(state.capability.shape[1])
+    obs = state.static_observation.copy()  # types, pivotal flag, trust; zero elsewhere
+    obs[..., 0] = state.capability  # < 1 + capability_growth <= 2
     obs[..., 1] = state.safety_ratio
-    obs[..., 2] = state.misuse_concern
-    obs[..., 3] = state.accident_concern
     obs[..., 4] = np.minimum(state.coordination_progress, 1.0)[:, None]
     obs[..., 5] = (state.step / config.max_steps)[:, None]
-    obs[..., 6] = float(config.pivotal_act)
-    others = other_labs(N)
-    obs[..., 7::3] = state.observed_capability
-    obs[..., 8::3] = state.last_allocation[:, others, 2]
-    obs[..., 9::3] = state.trust[:, np.arange(N)[:, None], others]
+    if config.capability_info == "public":
+        obs[..., 7::3] = state.capability[:, others]
+    elif config.capability_info == "noisy":
+        obs[..., 7::3] = state.observed_capability
+    obs[..., 8::3] = state.last_allocation[..., 2][:, others]
     return obs
 
 
@@ -662,8 +705,7 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
         return observe_batch(self.config, state)
 
     def agent_infos(self, state: RaceState, result: StepResult | None, game: int) -> list[dict[str, Any]]:
-        names = agent_names(self.num_agents)
-        safety_ratio = state.safety_ratio[game]
+        names = self.agents
         common: dict[str, Any] = {"coordination_progress": float(state.coordination_progress[game])}
         if state.outcome[game] != ONGOING:
             winner, culprit = int(state.winner[game]), int(state.catastrophe_lab[game])
@@ -675,13 +717,10 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
                 steps=int(state.step[game]),
             )
         return [
-            {
-                "accident_hazard": float(state.accident_hazard[game, i]),
-                "capability": float(state.capability[game, i]),
-                "safety_ratio": float(safety_ratio[i]),
-                **common,
-            }
-            for i in range(self.num_agents)
+            {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common}
+            for hazard, capability, ratio in zip(
+                state.accident_hazard[game].tolist(), state.capability[game].tolist(), state.safety_ratio[game].tolist()
+            )
         ]
 
     def render_ansi(self, state: RaceState, game: int) -> str:

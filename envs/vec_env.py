@@ -31,9 +31,8 @@ class GameVecEnv(VecEnv):
         self.game = game
         self.num_games = check_int("num_envs", num_games, 1, 1_000_000)
         self.num_labs = game.num_agents
+        self.render_mode = check_render_mode(game, render_mode)  # read by VecEnv.__init__
         super().__init__(self.num_games * self.num_labs, game.observation_space, game.action_space)
-        self.render_mode = check_render_mode(game, render_mode)
-        self.metadata = dict(game.metadata)
         self._rng, _ = seeding.np_random(seed)
         self._state: Any = None
         self._actions: np.ndarray | None = None
