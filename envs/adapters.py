@@ -116,11 +116,11 @@ class ParallelGameEnv(ParallelEnv):
         terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
         agents = self.agents
         out = (
-            {a: observations[i] for i, a in enumerate(agents)},
-            {a: float(result.rewards[0, i]) for i, a in enumerate(agents)},
-            {a: terminated for a in agents},
-            {a: truncated for a in agents},
-            {a: infos[i] for i, a in enumerate(agents)},
+            dict(zip(agents, observations)),
+            dict(zip(agents, result.rewards[0].tolist())),
+            dict.fromkeys(agents, terminated),
+            dict.fromkeys(agents, truncated),
+            dict(zip(agents, infos)),
         )
         if terminated or truncated:
             self.agents = []

@@ -282,12 +282,12 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
     def check_agent_actions(self, actions: Mapping[str, Any], agents: Sequence[str]) -> np.ndarray:
         """Validate one action per agent of one game; return them as a (1, N, ...) batch."""
         try:
-            batch = np.asarray([actions[a] for a in agents])
+            batch = np.asarray([actions[a] for a in agents])[None]
         except ValueError:  # ragged: find the culprit with a per-agent check
             batch = None
         if batch is None or batch.dtype == object:
-            batch = np.stack([self.check_agent_action(a, actions[a]) for a in agents])
-        return self.check_actions(batch[None], 1)
+            batch = np.stack([self.check_agent_action(a, actions[a]) for a in agents])[None]
+        return self.check_actions(batch, 1)
 
     @functools.cached_property
     def _action_bounds(self) -> tuple[float, float] | None:
@@ -343,6 +343,9 @@ def check_action_batch(
             )
         return ints
     if isinstance(space, spaces.Box):
+        if bounds is not None and type(actions) is np.ndarray and actions.dtype == np.float64 and actions.shape == expected_shape:
+            if actions.size and actions.min() >= bounds[0] and actions.max() <= bounds[1]:
+                return actions  # the common case, checked with two whole-array reductions (NaN fails both)
         try:
             array = np.asarray(actions, dtype=np.float64)
         except Exception as exc:

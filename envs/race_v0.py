@@ -463,12 +463,18 @@ def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.n
     if config.action_type == "discrete":
         table, attempts = _menu_tables(config.pivotal_act)
         return table[actions], (attempts[actions] if config.pivotal_act else None)
+    attempts = actions[..., 3] > 0.5 if config.pivotal_act else None
     effort = actions[..., :3]
-    total = effort[..., 0] + effort[..., 1] + effort[..., 2]  # faster than a sum over a length-3 axis
-    allocation = effort / np.maximum(total, 1e-300)[..., None]
-    if total.min() <= 0.0:  # an all-zero effort vector means "no preference": an equal split
-        allocation[total <= 0.0] = 1.0 / 3.0
-    return allocation, (actions[..., 3] > 0.5 if config.pivotal_act else None)
+    if effort.size >= 3 * _MATMUL_FROM:
+        total = (effort[..., 0] + effort[..., 1] + effort[..., 2])[..., None]  # faster than a short-axis sum
+    else:
+        total = effort.sum(axis=-1, keepdims=True)
+    if total.min() > 0.0:
+        return effort / total, attempts
+    # an all-zero effort vector means "no preference": an equal split
+    allocation = effort / np.maximum(total, 1e-300)
+    allocation[total[..., 0] <= 0.0] = 1.0 / 3.0
+    return allocation, attempts
 
 
 @lru_cache(maxsize=None)
