@@ -47,7 +47,24 @@ def render_game(game: BatchedGame, state: Any, render_mode: str | None, index: i
     return None
 
 
-class ParallelGameEnv(ParallelEnv):
+class GameView:
+    """What every adapter exposes of the game it drives (``game``, ``_state`` set by the adapter)."""
+
+    game: BatchedGame
+    _state: Any
+
+    @property
+    def config(self) -> Any:
+        """The validated config of the game."""
+        return self.game.config
+
+    @property
+    def batch_state(self) -> Any:
+        """The underlying batched state, for analysis and tests."""
+        return self._state
+
+
+class ParallelGameEnv(GameView, ParallelEnv):
     """PettingZoo ParallelEnv over one game of a batched core (agents ``lab_0 … lab_{N-1}``)."""
 
     def __init__(self, game: BatchedGame, render_mode: str | None = None) -> None:
@@ -62,15 +79,6 @@ class ParallelGameEnv(ParallelEnv):
         self._action_spaces = {a: copy.deepcopy(game.action_space) for a in self.possible_agents}
         self._rng: np.random.Generator | None = None
         self._state: Any = None
-
-    @property
-    def config(self) -> Any:
-        return self.game.config
-
-    @property
-    def batch_state(self) -> Any:
-        """The underlying batched state (B = 1), for analysis and tests."""
-        return self._state
 
     def observation_space(self, agent: str) -> gymnasium.spaces.Space:
         return self._observation_spaces[self._known(agent)]
@@ -141,7 +149,7 @@ def to_aec(parallel: ParallelGameEnv):
     return parallel_to_aec(parallel)
 
 
-class FocalLabEnv(gymnasium.Env):
+class FocalLabEnv(GameView, gymnasium.Env):
     """Gymnasium single-agent view: one focal lab learns, background policies play the others.
 
     Background policies follow :class:`labrace.agents.Policy` (observation batch → action batch);
@@ -172,10 +180,6 @@ class FocalLabEnv(gymnasium.Env):
                 self._groups.append((policy, [lab]))
         self._state: Any = None
         self._done = True
-
-    @property
-    def config(self) -> Any:
-        return self.game.config
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)

@@ -20,11 +20,11 @@ import numpy as np
 from gymnasium.utils import seeding
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
-from labrace.envs.adapters import check_render_mode
+from labrace.envs.adapters import GameView, check_render_mode
 from labrace.envs.core import BatchedGame, check_int
 
 
-class GameVecEnv(VecEnv):
+class GameVecEnv(GameView, VecEnv):
     """SB3 VecEnv of ``num_games`` games of ``game`` (``num_envs = num_games * game.num_agents``)."""
 
     def __init__(self, game: BatchedGame, num_games: int, seed: int | None = None, render_mode: str | None = None) -> None:
@@ -36,14 +36,6 @@ class GameVecEnv(VecEnv):
         self._rng, _ = seeding.np_random(seed)
         self._state: Any = None
         self._actions: np.ndarray | None = None
-
-    @property
-    def config(self) -> Any:
-        return self.game.config
-
-    @property
-    def batch_state(self) -> Any:
-        return self._state
 
     # ---- the VecEnv contract --------------------------------------------------------------
 
