@@ -101,11 +101,26 @@ Episode end
 
 Info keys
 ---------
-Every step, per lab: ``accident_hazard`` (this step's h_i), ``capability``, ``safety_ratio``,
-``coordination_progress``. At the end of an episode also: ``outcome`` (one of ``catastrophe``,
-``winner``, ``pivotal_act``, ``coordinated``, ``timeout``), ``winner`` (agent name or None),
-``cause`` (``accident``, ``misaligned``, ``pivotal_failure`` or None), ``catastrophe_lab`` (agent
-whose accident, misaligned system or failed act caused the catastrophe, or None) and ``steps``.
+Every step, per lab, the same keys with numeric values (so that libraries which stack infos into
+arrays, such as TorchRL and RLlib, take them as they are):
+
+======================  ========================================================================
+key                     value
+======================  ========================================================================
+accident_hazard         this step's h_i (a probability)
+capability              C_i
+safety_ratio            rho_i
+coordination_progress   G
+outcome                 index into ``OUTCOMES``: 0 ongoing, 1 catastrophe, 2 winner, 3 pivotal_act,
+                        4 coordinated, 5 timeout
+winner                  index of the winning lab (winner or pivotal act), else -1
+cause                   index into ``CAUSES``: 0 none, 1 accident, 2 misaligned, 3 pivotal_failure
+catastrophe_lab         index of the lab whose accident, misaligned system or failed act caused
+                        the catastrophe, else -1
+steps                   steps taken so far
+======================  ========================================================================
+
+``describe_outcome(info)`` turns them into text, e.g. ``"catastrophe (accident) lab_2"``.
 
 Arguments
 ---------
@@ -124,6 +139,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -638,6 +654,15 @@ def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
     return obs
 
 
+def describe_outcome(info: Mapping[str, Any]) -> str:
+    """Readable outcome of a lab's info dict: ``"winner lab_0"``, ``"catastrophe (accident) lab_2"``."""
+    text = OUTCOMES[info["outcome"]]
+    if info["cause"]:
+        text += f" ({CAUSES[info['cause']]})"
+    lab = info["winner"] if info["winner"] >= 0 else info["catastrophe_lab"]
+    return f"{text} lab_{lab}" if lab >= 0 else text
+
+
 def observation_slots(num_labs: int) -> list[str]:
     """Names of the observation slots, in order (used by scripted policies and docs)."""
     names = ["capability", "safety_ratio", "misuse_concern", "accident_concern", "coordination_progress", "time", "pivotal_act_allowed"]
@@ -711,17 +736,14 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
         return observe_batch(self.config, state)
 
     def agent_infos(self, state: RaceState, result: StepResult | None, game: int) -> list[dict[str, Any]]:
-        names = self.agents
-        common: dict[str, Any] = {"coordination_progress": float(state.coordination_progress[game])}
-        if state.outcome[game] != ONGOING:
-            winner, culprit = int(state.winner[game]), int(state.catastrophe_lab[game])
-            common.update(
-                outcome=OUTCOMES[state.outcome[game]],
-                winner=names[winner] if winner >= 0 else None,
-                cause=CAUSES[state.cause[game]],
-                catastrophe_lab=names[culprit] if culprit >= 0 else None,
-                steps=int(state.step[game]),
-            )
+        common = {
+            "coordination_progress": float(state.coordination_progress[game]),
+            "outcome": int(state.outcome[game]),
+            "winner": int(state.winner[game]),
+            "cause": int(state.cause[game]),
+            "catastrophe_lab": int(state.catastrophe_lab[game]),
+            "steps": int(state.step[game]),
+        }
         return [
             {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common}
             for hazard, capability, ratio in zip(
@@ -745,10 +767,7 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
                 f"{state.accident_hazard[game, i]:>8.4f}{state.misuse_concern[game, i]:>8.2f}{state.accident_concern[game, i]:>9.2f}"
             )
         if state.outcome[game] != ONGOING:
-            info = self.agent_infos(state, None, game)[0]
-            detail = info["winner"] or info["catastrophe_lab"] or ""
-            cause = f" ({info['cause']})" if info["cause"] else ""
-            lines.append(f"outcome: {info['outcome']}{cause} {detail}".rstrip())
+            lines.append(f"outcome: {describe_outcome(self.agent_infos(state, None, game)[0])}")
         return "\n".join(lines)
 
     def render_rgb(self, state: RaceState, game: int) -> np.ndarray:

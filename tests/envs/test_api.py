@@ -11,6 +11,7 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, ren
 
 import labrace
 from labrace.envs import ENVIRONMENTS, load
+from labrace.envs.race_v0 import OUTCOMES
 
 # (env name, config overrides): every env in its default form, plus race_v0's variants
 VARIANTS = [(name, {}) for name in ENVIRONMENTS] + [
@@ -160,7 +161,7 @@ def test_vec_env_time_limit_is_flagged_for_bootstrapping():
     venv.reset()
     for _ in range(3):
         _, _, dones, infos = venv.step(np.tile([0.0, 1.0, 0.0], (venv.num_envs, 1)))
-    assert dones.all() and all(info["TimeLimit.truncated"] and info["outcome"] == "timeout" for info in infos)
+    assert dones.all() and all(info["TimeLimit.truncated"] and info["outcome"] == OUTCOMES.index("timeout") for info in infos)
 
 
 def test_vec_env_trains_with_sb3_ppo():

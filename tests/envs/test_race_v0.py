@@ -342,7 +342,7 @@ def test_golden_trajectory():
     np.testing.assert_allclose(float(sum(o.sum() for o in obs.values())), GOLDEN_OBS_SUM, rtol=1e-6)
 
 
-GOLDEN_OUTCOME = (19, "catastrophe", None)
+GOLDEN_OUTCOME = (19, CATASTROPHE, -1)
 GOLDEN_REWARDS = [-6.197864387099332, -6.983208395461866, -3.568927261120207]
 GOLDEN_OBS_SUM = 17.080459594726562
 
