@@ -1,14 +1,18 @@
 # labrace: two commands do everything on a fresh clone.
 #   make train   create .venv, install labrace with its training extras, run `python train.py`
-#   make test    create .venv, install labrace with its dev extras, run the test suite
+#   make test    create the virtualenvs, install, run the whole test suite: the core tests in .venv,
+#                the RLlib / TorchRL integration tests in .venv-integrations (ray[rllib] pins its
+#                own gymnasium, so the core suite keeps testing the newest one)
 # torch is pinned to the CPU wheel (2.13.0) in the same pip command, so no multi-GB CUDA build.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+VENV_INT ?= .venv-integrations
+PY_INT := $(VENV_INT)/bin/python
 TORCH := torch==2.13.0
 
-.PHONY: setup train test test-slow test-all bench
+.PHONY: setup setup-integrations train test test-core test-integrations test-slow test-all bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +21,25 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+$(VENV_INT)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_INT)
+	$(PY_INT) -m pip install --quiet $(TORCH) -e ".[train,dev,rllib,torchrl]"
+	touch $@
+
+setup-integrations: $(VENV_INT)/.installed
+
 train: setup
 	$(PY) train.py
 
 # pytest exits 5 when it collects no test: that is a failure here, not a pass
-test: setup
-	$(PY) -m pytest -m "not slow"; rc=$$?; \
+test: test-core test-integrations
+
+test-core: setup
+	$(PY) -m pytest -m "not slow and not integration"; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+test-integrations: setup-integrations
+	$(PY_INT) -m pytest -m "integration and not slow" tests/integrations; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 test-slow: setup
