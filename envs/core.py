@@ -281,6 +281,20 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
 
     def check_agent_actions(self, actions: Mapping[str, Any], agents: Sequence[str]) -> np.ndarray:
         """Validate one action per agent of one game; return them as a (1, N, ...) batch."""
+        bounds, shape = self._action_bounds, self.action_space.shape
+        if bounds is not None:  # Box: fill a float64 batch directly, the common case
+            batch = np.empty((1, len(agents)) + shape)
+            try:
+                for i, agent in enumerate(agents):
+                    action = actions[agent]
+                    if np.shape(action) != shape:
+                        raise ValueError("shape")
+                    batch[0, i] = action
+            except (ValueError, TypeError):
+                pass  # the general path below names the culprit
+            else:
+                if batch.min() >= bounds[0] and batch.max() <= bounds[1]:
+                    return batch
         try:
             batch = np.asarray([actions[a] for a in agents])[None]
         except ValueError:  # ragged: find the culprit with a per-agent check

@@ -532,7 +532,7 @@ def step_batch(
     if pivotal_attempt is not None:
         lab_event |= pivotal_attempt
 
-    if state.outcome.any():  # left over from a finished game that is stepped on
+    if np.count_nonzero(state.outcome):  # left over from a finished game that is stepped on
         state.outcome.fill(ONGOING)
         state.cause.fill(NO_CAUSE)
         state.winner.fill(-1)
@@ -540,8 +540,13 @@ def step_batch(
     rewards = np.zeros((B, N))
     terminated = np.zeros(B, dtype=bool)
     truncated = np.zeros(B, dtype=bool)
-    # whole-batch reductions first: cheap, and on most steps of a small batch nothing happens
-    if lab_event.any() or state.coordination_progress.max() >= 1.0 or state.step.max() >= config.max_steps:
+    # whole-batch counts first (count_nonzero is the cheapest reduction): on most steps of a small
+    # batch nothing happens
+    if (
+        np.count_nonzero(lab_event)
+        or np.count_nonzero(state.coordination_progress >= 1.0)
+        or np.count_nonzero(state.step >= config.max_steps)
+    ):
         game_event = per_game_any(lab_event)
         game_event |= state.coordination_progress >= 1.0
         game_event |= state.step >= config.max_steps
