@@ -4,6 +4,8 @@
 * :func:`to_aec`: the PettingZoo AEC env through ``parallel_to_aec`` (with order enforcement).
 * :class:`FocalLabEnv`: the Gymnasium single-agent view; one focal lab learns, background
   policies play the others.
+* :func:`entry_points`: the ``make_config`` / ``make_game`` / ``parallel_env`` / ``env`` /
+  ``gym_env`` functions every environment module exposes.
 
 The Stable-Baselines3 ``VecEnv`` lives in :mod:`labrace.envs.vec_env` so that the core install
 does not need SB3. None of these adapters implements a rule of any game: they convert between
@@ -13,7 +15,8 @@ dicts/scalars and the batched arrays, validate input and call the game's batched
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium
@@ -22,7 +25,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from labrace.envs.core import BatchedGame, agent_names
+from labrace.envs.core import BatchedGame, agent_names, resolve_config
 
 
 def check_render_mode(game: BatchedGame, render_mode: str | None) -> str | None:
@@ -222,3 +225,71 @@ def policy_actions(policy: Any, observations: np.ndarray, rng: np.random.Generat
     if act is not None:
         return np.asarray(act(observations, rng=rng))
     return np.asarray(policy(observations))
+
+
+# --------------------------------------------------------------------------------------------
+# The entry points every environment module exposes
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class EntryPoints:
+    """``make_config``, ``make_game``, ``parallel_env``, ``env`` and ``gym_env`` of one environment.
+
+    Each environment module binds them once (``make_config, make_game, parallel_env, env, gym_env
+    = entry_points(XGame, __name__)``); they resolve a scenario name plus field overrides into a
+    validated config and wrap the batched game in the adapter asked for.
+    """
+
+    make_config: Callable[..., Any]
+    make_game: Callable[..., BatchedGame]
+    parallel_env: Callable[..., ParallelGameEnv]
+    env: Callable[..., Any]
+    gym_env: Callable[..., FocalLabEnv]
+
+    def __iter__(self):
+        return iter(dataclasses.astuple(self))
+
+
+def entry_points(game_class: type[BatchedGame], module: str) -> EntryPoints:
+    name = game_class.metadata["name"]
+    scenarios = game_class.scenarios
+
+    def make_config(scenario: str = "baseline", config: Any = None, **overrides: Any) -> Any:
+        return resolve_config(scenarios, name, scenario, config, overrides)
+
+    def make_game(scenario: str = "baseline", config: Any = None, **overrides: Any) -> BatchedGame:
+        background = scenarios[scenario].background if scenario in scenarios else "balanced"
+        return game_class(make_config(scenario, config, **overrides), background=background)
+
+    def parallel_env(scenario: str = "baseline", config: Any = None, render_mode: str | None = None, **overrides: Any) -> ParallelGameEnv:
+        return ParallelGameEnv(make_game(scenario, config, **overrides), render_mode=render_mode)
+
+    def env(scenario: str = "baseline", config: Any = None, render_mode: str | None = None, **overrides: Any):
+        return to_aec(parallel_env(scenario, config, render_mode, **overrides))
+
+    def gym_env(
+        scenario: str = "baseline",
+        config: Any = None,
+        focal_lab: int = 0,
+        background: Any = None,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> FocalLabEnv:
+        return FocalLabEnv(make_game(scenario, config, **overrides), focal_lab, background, render_mode)
+
+    docs = {
+        make_config: f"The config of a named {name} scenario (or ``config``) with field overrides applied.",
+        make_game: f"The batched {name} game (every adapter's core) of a scenario with field overrides.",
+        parallel_env: f"PettingZoo ParallelEnv of {name} (agents ``lab_0 … lab_{{N-1}}``).",
+        env: f"PettingZoo AEC env of {name} (``parallel_to_aec`` with order enforcement).",
+        gym_env: (
+            f"Gymnasium single-agent view of {name}: lab ``focal_lab`` learns; ``background`` plays the others.\n\n"
+            "``background`` is a baseline name from :mod:`labrace.agents.baselines` (default: the scenario's), a\n"
+            "policy or callable mapping an observation batch (M, obs_dim) to an action batch, or a list\n"
+            "of N-1 of those, one per other lab (in lab order)."
+        ),
+    }
+    for function, doc in docs.items():  # so that help(), pickle and Gymnasium's registry see module functions
+        function.__doc__, function.__module__, function.__qualname__ = doc, module, function.__name__
+    return EntryPoints(make_config, make_game, parallel_env, env, gym_env)

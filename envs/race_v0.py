@@ -157,7 +157,6 @@ from labrace.envs.core import (
     check_float,
     check_int,
     check_interval,
-    resolve_config,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -788,38 +787,4 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
 # --------------------------------------------------------------------------------------------
 
 
-def make_config(scenario: str = "baseline", config: RaceConfig | None = None, **overrides: Any) -> RaceConfig:
-    """The config of a named scenario (or ``config``) with field overrides applied."""
-    return resolve_config(SCENARIOS, "race_v0", scenario, config, overrides)
-
-
-def make_game(scenario: str = "baseline", config: RaceConfig | None = None, **overrides: Any) -> RaceGame:
-    background = SCENARIOS[scenario].background if scenario in SCENARIOS else "balanced"
-    return RaceGame(make_config(scenario, config, **overrides), background=background)
-
-
-def parallel_env(scenario: str = "baseline", config: RaceConfig | None = None, render_mode: str | None = None, **overrides: Any):
-    """PettingZoo ParallelEnv of ``race_v0`` (agents ``lab_0 … lab_{N-1}``)."""
-    return adapters.ParallelGameEnv(make_game(scenario, config, **overrides), render_mode=render_mode)
-
-
-def env(scenario: str = "baseline", config: RaceConfig | None = None, render_mode: str | None = None, **overrides: Any):
-    """PettingZoo AEC env of ``race_v0`` (``parallel_to_aec`` with order enforcement)."""
-    return adapters.to_aec(parallel_env(scenario, config, render_mode, **overrides))
-
-
-def gym_env(
-    scenario: str = "baseline",
-    config: RaceConfig | None = None,
-    focal_lab: int = 0,
-    background: Any = None,
-    render_mode: str | None = None,
-    **overrides: Any,
-):
-    """Gymnasium single-agent view: lab ``focal_lab`` learns; ``background`` plays the others.
-
-    ``background`` is a policy name from :mod:`labrace.agents.baselines` (default: the scenario's),
-    a policy or callable mapping an observation batch (M, obs_dim) to an action batch, or a list of
-    N-1 of those, one per other lab (in lab order).
-    """
-    return adapters.FocalLabEnv(make_game(scenario, config, **overrides), focal_lab, background, render_mode)
+make_config, make_game, parallel_env, env, gym_env = adapters.entry_points(RaceGame, __name__)
