@@ -60,7 +60,9 @@ Lab types
 At reset each lab's ``misuse_concern``, ``accident_concern`` and its trust in every other lab are
 drawn uniformly from the ranges of its type (``LAB_TYPES``: ``neutral``, ``hawk``, ``dove``,
 ``uniform``, or a :class:`LabType` you define). ``lab_types`` lists the types of lab_0, lab_1, …;
-its last entry fills the remaining labs, so ``("hawk", "dove")`` is one hawk among doves.
+its last entry fills the remaining labs, so ``("hawk", "dove")`` is one hawk among doves. An entry
+may also be a mapping with the three ranges (``{"misuse_concern": (0.9, 0.9), "accident_concern":
+(0.1, 0.1), "trust": (0.2, 0.2)}``), which is how configs read back from JSON.
 
 Action space
 ------------
@@ -296,10 +298,20 @@ def _check_lab_types(value: Any, num_labs: int) -> tuple[str | LabType, ...]:
         raise ValueError(f"lab_types must be a sequence of type names {sorted(LAB_TYPES)} or LabType; got {value!r}") from None
     if not 1 <= len(entries) <= num_labs:
         raise ValueError(f"lab_types must list between 1 and num_labs={num_labs} types; got {len(entries)}")
+    # a mapping {misuse_concern: (lo, hi), accident_concern: ..., trust: ...} is a LabType too, so
+    # that a config written as JSON (or given on the command line) reads back as it was
+    entries = tuple(_lab_type_from_mapping(e) if isinstance(e, Mapping) else e for e in entries)
     for entry in entries:
         if not isinstance(entry, LabType) and entry not in LAB_TYPES:
             raise ValueError(f"lab_types entries must be one of {sorted(LAB_TYPES)} or a LabType; got {entry!r}")
     return entries
+
+
+def _lab_type_from_mapping(entry: Mapping[str, Any]) -> LabType:
+    fields = {f.name for f in dataclasses.fields(LabType)}
+    if set(entry) != fields:
+        raise ValueError(f"a lab_types entry given as a mapping needs exactly the keys {sorted(fields)}; got {sorted(entry)}")
+    return LabType(**entry)
 
 
 # --------------------------------------------------------------------------------------------

@@ -113,6 +113,19 @@ def test_lab_types_last_entry_fills_the_remaining_labs():
     assert np.all(state.trust[:, np.arange(4), np.arange(4)] == config.self_trust)
 
 
+def test_lab_types_round_trip_through_json():
+    import json
+
+    custom = race_v0.LabType(misuse_concern=(0.9, 0.9), accident_concern=(0.1, 0.2), trust=(0.0, 0.1))
+    config = RaceConfig(lab_types=("hawk", custom))
+    again = RaceConfig(**json.loads(json.dumps(dataclasses.asdict(config))))
+    assert again == config
+    with pytest.raises(ValueError, match="needs exactly the keys"):
+        RaceConfig(lab_types=({"misuse_concern": (0, 1)},))
+    with pytest.raises(ValueError, match=r"LabType.trust\[1\] must be in \[0.0, 1.0\]"):
+        RaceConfig(lab_types=({"misuse_concern": (0, 1), "accident_concern": (0, 1), "trust": (0, 2)},))
+
+
 def test_config_coerces_lists_to_tuples_and_is_hashable():
     config = RaceConfig(lab_types=["hawk"], initial_capability=[0.1, 0.2])
     assert config.lab_types == ("hawk",) and config.initial_capability == (0.1, 0.2)
