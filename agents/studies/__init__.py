@@ -1,0 +1,70 @@
+"""The reference study: named grids of configs x seeds, one readable file per study.
+
+A :class:`Study` names an environment and scenario, the axes of its grid (each value of each axis
+turns into config overrides), the seeds, the trainer and two budgets (``small``: the whole report in
+about 15 minutes on 2 cores; ``full``: the published figures). ``labrace.agents.sweep`` runs the
+grid (locally in worker processes or on a Ray cluster), gathers every run's ``metrics.json`` and
+calls the study's ``analyse`` to write its section of ``results/REPORT.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: study name → module under labrace.agents.studies
+STUDY_MODULES = {
+    "h1": "h1_cruel_tradeoff",
+    "h2": "h2_pivotal_act",
+    "h3": "h3_precipice",
+}
+
+
+@dataclass(frozen=True)
+class Budget:
+    timesteps: int
+    eval_episodes: int
+    seeds: tuple[int, ...] = (0, 1, 2)
+    #: axes restricted to these values (a smaller grid); axes not named keep all their values
+    axes: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    title: str
+    hypothesis: str
+    #: (env, scenario) per grid point: a function of the point (several envs may share a study)
+    env: Callable[[Mapping[str, Any]], tuple[str, str]]
+    #: axis name → values; the grid is their product
+    axes: Mapping[str, Sequence[Any]]
+    #: grid point → config overrides (``--set`` values)
+    overrides: Callable[[Mapping[str, Any]], dict[str, Any]]
+    #: rows (one per run: the point, the seed and the learned profile's metrics) → report section
+    analyse: Callable[[list[dict[str, Any]], Any], str]
+    budgets: Mapping[str, Budget]
+    trainer: str = "shared"
+    algo: str = "ppo"
+
+    def points(self, budget: str) -> list[dict[str, Any]]:
+        """The grid points of a budget, in a stable order."""
+        chosen = {axis: tuple(self.budgets[budget].axes.get(axis, values)) for axis, values in self.axes.items()}
+        return [dict(zip(chosen, combo)) for combo in itertools.product(*chosen.values())]
+
+
+def point_label(point: Mapping[str, Any]) -> str:
+    """A folder-safe name of a grid point: ``misuse_concern=0.9,distrust=0.1`` → ``misuse_concern-0.9_distrust-0.1``."""
+    return "_".join(f"{axis}-{value}" for axis, value in point.items()).replace("/", "-").replace(" ", "")
+
+
+def list_studies() -> list[str]:
+    return sorted(STUDY_MODULES)
+
+
+def load_study(name: str) -> Study:
+    if name not in STUDY_MODULES:
+        raise ValueError(f"unknown study {name!r}; valid studies are {list_studies()} (or 'all')")
+    return importlib.import_module(f"labrace.agents.studies.{STUDY_MODULES[name]}").STUDY

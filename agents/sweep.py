@@ -1,0 +1,172 @@
+"""Run a study's grid of configs x seeds, locally in worker processes or on a Ray cluster.
+
+Every run is one ``python train.py train …`` command writing ``<out>/<study>/<point>-s<seed>/``;
+``metrics.json`` is written last, so a run folder that has it is finished. Started again, a sweep
+skips finished runs and redoes (``--overwrite``) any run that was cut off, losing nothing. The same
+command runs under both backends: local worker processes (a thread per worker waits on its
+subprocess), or Ray core tasks (``--backend ray [--address ADDR]``), which need labrace installed
+and this repository at the same path on every node. Results are gathered into the same layout
+either way, then each study's ``analyse`` writes its section of ``results/REPORT.md``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labrace.agents.studies import Study, load_study, point_label
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a study: a grid point and a seed."""
+
+    study: str
+    point: dict[str, Any]
+    seed: int
+    run_dir: Path
+    argv: tuple[str, ...]  # arguments of train.py
+
+    @property
+    def name(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def finished(self) -> bool:
+        return (self.run_dir / "metrics.json").exists()
+
+
+def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
+    """Every run of the study at this budget (grid points x seeds), in a stable order."""
+    if budget not in study.budgets:
+        raise ValueError(f"unknown budget {budget!r} for study {study.name}; valid budgets are {sorted(study.budgets)}")
+    spec = study.budgets[budget]
+    runs = []
+    for point in study.points(budget):
+        env, scenario = study.env(point)
+        sets = [f"--set={field}={value!r}" for field, value in study.overrides(point).items()]
+        for seed in spec.seeds:
+            run_dir = out / study.name / f"{point_label(point)}-s{seed}"
+            argv = (
+                "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={study.trainer}", f"--algo={study.algo}",
+                f"--timesteps={spec.timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
+                f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots",
+            )  # fmt: skip
+            runs.append(RunSpec(study.name, point, seed, run_dir, argv))
+    return runs
+
+
+def execute(train_script: str, run: RunSpec) -> tuple[str, int, str]:
+    """Run one training command (redoing a cut-off run); return (name, exit code, log tail)."""
+    argv = list(run.argv)
+    if run.run_dir.exists():
+        argv.append("--overwrite")  # not finished (the caller skips finished runs): it was cut off
+    done = subprocess.run([sys.executable, train_script, *argv], capture_output=True, text=True)
+    log = run.run_dir.parent / "logs" / f"{run.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(done.stdout + done.stderr)
+    return run.name, done.returncode, (done.stdout + done.stderr)[-1500:]
+
+
+def run_local(runs: Sequence[RunSpec], train_script: str, workers: int, progress: Callable | None = None) -> list[tuple[str, int, str]]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(execute, train_script, run) for run in runs]
+        results = []
+        for future in concurrent.futures.as_completed(futures):
+            results.append(future.result())
+            if progress:
+                progress(results[-1])
+    return results
+
+
+def run_ray(runs: Sequence[RunSpec], train_script: str, address: str | None, progress: Callable | None = None) -> list[tuple[str, int, str]]:
+    try:
+        import ray
+    except ImportError:
+        raise SystemExit("the ray backend needs Ray: pip install 'labrace[rllib]' (or 'ray')") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1)(execute)
+        pending = [remote.remote(train_script, run) for run in runs]
+        results = []
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            results.append(ray.get(ready[0]))
+            if progress:
+                progress(results[-1])
+        return results
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
+    """One row per finished run: the grid point, the seed and the learned profile's metrics."""
+    rows = []
+    for run in plan(study, budget, out):
+        if not run.finished:
+            continue
+        metrics = json.loads((run.run_dir / "metrics.json").read_text())
+        learned = metrics["profiles"]["learned"]
+        row: dict[str, Any] = {**run.point, "seed": run.seed}
+        for name, outcome in learned["outcomes"].items():
+            row[name] = outcome["rate"]
+        for index in ("racing_index", "coordination_index", "welfare", "mean_return"):
+            row[index] = learned[index]["mean"] if learned.get(index) else None
+        for name, share in learned["shares"]["all_labs"].items():
+            row[f"share_{name}"] = share["mean"]
+        rows.append(row)
+    return rows
+
+
+def section(study: Study, budget: str, out: Path) -> str:
+    """The study's section of REPORT.md (figures under ``out/<study>/``)."""
+    rows = collect(study, budget, out)
+    expected = len(plan(study, budget, out))
+    header = [
+        f"## {study.title}",
+        "",
+        f"*Hypothesis.* {study.hypothesis}",
+        "",
+        f"*Runs.* {len(rows)} of {expected} finished ({study.trainer} {study.algo.upper()}, "
+        f"{study.budgets[budget].timesteps:,} steps, seeds {list(study.budgets[budget].seeds)}, "
+        f"{study.budgets[budget].eval_episodes} evaluation episodes each); cells are seed means with 95% t intervals. "
+        f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
+        "",
+    ]
+    if not rows:
+        return "\n".join(header + ["No finished runs yet."])
+    (out / study.name).mkdir(parents=True, exist_ok=True)
+    return "\n".join(header + [study.analyse(rows, out / study.name)])
+
+
+def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -> Path:
+    """Write (atomically) REPORT.md with one section per study."""
+    parts = [
+        "# labrace reference study",
+        "",
+        f"Budget `{budget}`; written {datetime.date.today().isoformat()} by `python train.py sweep all --budget {budget}`. "
+        "Every verdict below is computed from the runs by the study's own file under `agents/studies/` "
+        "(*holds*: every comparison goes the hypothesised way with non-overlapping 95% intervals; *fails*: none does; "
+        "*depends*: some do). They are what this budget found, including where it contradicts the hypothesis.",
+        "",
+    ]
+    for name in studies:
+        parts += [section(load_study(name), budget, out), ""]
+    text = "\n".join(parts)
+    # figures are linked relative to the report: keep the report beside the studies folder
+    relative = out.relative_to(report.parent) if out.is_relative_to(report.parent) else out
+    text = text.replace("](studies/", f"]({relative.as_posix()}/")
+    tmp = report.with_name(f".{report.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(report)
+    return report

@@ -1,0 +1,135 @@
+"""Sweeps: planning a study's grid, skipping finished runs, redoing cut-off ones, gathering results."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from labrace.agents import sweep
+from labrace.agents.studies import Budget, Study, list_studies, load_study, point_label
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: a stand-in for train.py: writes the run folder like `train` does, metrics.json last
+FAKE_TRAIN = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    args = dict(a[2:].split("=", 1) for a in sys.argv[2:] if "=" in a)
+    run = Path(args["out"]) / args["run-name"]
+    if run.exists() and "--overwrite" not in sys.argv:
+        sys.exit(2)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text("{}")
+    seed = int(args["seed"])
+    learned = {
+        "outcomes": {"catastrophe": {"rate": 0.1 * seed}, "coordinated": {"rate": 0.5}},
+        "racing_index": {"mean": 0.2 + 0.1 * seed}, "coordination_index": {"mean": 0.3},
+        "welfare": {"mean": 1.0}, "mean_return": {"mean": 0.3},
+        "shares": {"all_labs": {"speed": {"mean": 0.2}}},
+    }
+    (run / "metrics.json").write_text(json.dumps({"profiles": {"learned": learned}, "argv": sys.argv[1:]}))
+    """
+)
+
+
+def tiny_study(analyse=None) -> Study:
+    return Study(
+        name="tiny",
+        title="tiny",
+        hypothesis="none",
+        env=lambda point: ("race_v0", "baseline"),
+        axes={"num_labs": (2, 3), "pivotal_act": (False, True)},
+        overrides=lambda point: dict(point),
+        analyse=analyse or (lambda rows, out: f"{len(rows)} rows"),
+        budgets={"small": Budget(timesteps=256, eval_episodes=20, seeds=(0, 1), axes={"pivotal_act": (False,)})},
+    )
+
+
+@pytest.fixture
+def fake_train(tmp_path) -> str:
+    path = tmp_path / "fake_train.py"
+    path.write_text(FAKE_TRAIN)
+    return str(path)
+
+
+def test_registered_studies_load_and_plan_their_grids(tmp_path):
+    assert list_studies() == ["h1", "h2", "h3"]
+    sizes = {name: len(sweep.plan(load_study(name), "small", tmp_path)) for name in list_studies()}
+    assert sizes == {"h1": 8 * 3, "h2": 4 * 3, "h3": 16 * 3}
+    full = {name: len(sweep.plan(load_study(name), "full", tmp_path)) for name in list_studies()}
+    assert full == {"h1": 18 * 5, "h2": 4 * 5, "h3": 24 * 5}
+    with pytest.raises(ValueError, match="unknown study 'h9'"):
+        load_study("h9")
+    with pytest.raises(ValueError, match="unknown budget 'huge'"):
+        sweep.plan(load_study("h1"), "huge", tmp_path)
+
+
+def test_every_grid_point_makes_a_valid_config(tmp_path):
+    """Each point's overrides, as train.py will parse them, build a valid environment config."""
+    import ast
+
+    import labrace
+
+    for name in list_studies():
+        for run in sweep.plan(load_study(name), "full", tmp_path)[::5]:
+            args = dict(a[2:].split("=", 1) for a in run.argv[1:] if a.startswith("--") and "=" in a and not a.startswith("--set"))
+            sets = dict(a[len("--set=") :].split("=", 1) for a in run.argv if a.startswith("--set="))
+            labrace.make_game(args["env"], args["scenario"], **{k: ast.literal_eval(v) for k, v in sets.items()})
+
+
+def test_plan_names_runs_by_point_and_seed(tmp_path):
+    runs = sweep.plan(tiny_study(), "small", tmp_path)
+    assert [r.name for r in runs] == [
+        "num_labs-2_pivotal_act-False-s0",
+        "num_labs-2_pivotal_act-False-s1",
+        "num_labs-3_pivotal_act-False-s0",
+        "num_labs-3_pivotal_act-False-s1",
+    ]
+    assert "--set=num_labs=3" in runs[2].argv and "--timesteps=256" in runs[0].argv
+    assert point_label({"a": 1, "b": "x y"}) == "a-1_b-xy"
+
+
+def test_local_sweep_skips_finished_runs_and_redoes_cut_off_ones(tmp_path, fake_train):
+    study = tiny_study()
+    runs = sweep.plan(study, "small", tmp_path)
+    results = sweep.run_local(runs, fake_train, workers=2)
+    assert sorted(code for _, code, _ in results) == [0, 0, 0, 0]
+    assert all(r.finished for r in runs)
+    # cut one run off (no metrics.json), as an interrupted sweep leaves it
+    (runs[1].run_dir / "metrics.json").unlink()
+    todo = [r for r in sweep.plan(study, "small", tmp_path) if not r.finished]
+    assert [r.name for r in todo] == [runs[1].name]
+    finished_before = (runs[0].run_dir / "metrics.json").stat().st_mtime_ns
+    assert [code for _, code, _ in sweep.run_local(todo, fake_train, workers=2)] == [0]
+    assert runs[1].finished and "--overwrite" in json.loads((runs[1].run_dir / "metrics.json").read_text())["argv"]
+    assert (runs[0].run_dir / "metrics.json").stat().st_mtime_ns == finished_before
+
+
+def test_collect_and_report_with_confidence_intervals(tmp_path, fake_train):
+    from labrace.agents.studies.analysis import by_point, markdown_table
+
+    study = tiny_study(analyse=lambda rows, out: markdown_table(rows, ("num_labs",), {"racing index": "racing_index"}))
+    sweep.run_local(sweep.plan(study, "small", tmp_path), fake_train, workers=2)
+    rows = sweep.collect(study, "small", tmp_path)
+    assert len(rows) == 4 and {r["seed"] for r in rows} == {0, 1}
+    cell = by_point(rows, ("num_labs",), "racing_index")[(2,)]
+    assert cell["mean"] == pytest.approx(0.25) and cell["n"] == 2
+    assert cell["lo"] < 0.25 < cell["hi"]  # t interval over the two seeds (0.2 and 0.3)
+    text = sweep.section(study, "small", tmp_path)
+    assert "4 of 4 finished" in text and "| 2 | 0.25 [" in text
+
+
+def test_verdicts():
+    from labrace.agents.studies.analysis import differs, verdict
+
+    high, low = {"lo": 0.6, "hi": 0.8}, {"lo": 0.1, "hi": 0.3}
+    assert differs(high, low) == 1 and differs(low, high) == -1 and differs(high, {"lo": 0.7, "hi": 0.9}) == 0
+    assert verdict([1, 1]) == "holds"
+    assert verdict([-1, 0]) == "fails (the opposite holds)"
+    assert verdict([0, 0]) == "fails (no clear difference)"
+    assert verdict([1, 0]).startswith("depends")
