@@ -14,6 +14,17 @@ conditional_cooperator   cooperates on the first step and while the other labs' 
                          (0.7 speed, 0.3 safety): reciprocity, as tit-for-tat
 random                   a uniformly random allocation (Dirichlet(1, 1, 1)) every step
 =======================  ===========================================================================
+
+Canonical models:
+
+* ``precipice_v0``: ``equilibrium`` (the Nash equilibrium safety of the config's information
+  regime, from the observation), ``always_safe`` (s = 1), ``reckless`` (s = 0).
+* ``dsair_v0``: ``always_safe``, ``always_unsafe``, ``risk_dominant`` (the risk-dominant strategy
+  of the env's two-lab payoff matrix, every round), ``reciprocator`` (SAFE first and while no other
+  lab played UNSAFE last round).
+* ``commons_v0``: ``fair_share`` (the menu level nearest one fair share per round), ``free_rider``
+  (the smallest level), ``altruist`` (the largest), ``equilibrium`` (fair share where the fair-share
+  profile is a Nash equilibrium, r >= M / (N E), else free ride).
 """
 
 from __future__ import annotations
@@ -82,6 +93,96 @@ class RandomAllocation(Policy):
         return allocation.astype(np.float32)
 
 
+# --------------------------------------------------------------------------------------------
+# Canonical models: precipice_v0, dsair_v0, commons_v0
+# --------------------------------------------------------------------------------------------
+
+
+class ConstantAction(Policy):
+    """Plays the same action every step (any env)."""
+
+    def __init__(self, action: Any, name: str) -> None:
+        self.name = name
+        self._action = np.asarray(action)
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return np.repeat(self._action[None], len(observations), axis=0)
+
+
+class PrecipiceEquilibrium(Policy):
+    """precipice_v0: the equilibrium safety of the config's information regime (P1–P3)."""
+
+    def __init__(self, game: Any, name: str = "equilibrium") -> None:
+        from labrace.envs import precipice_v0
+
+        self.name = name
+        self.config = game.config
+        self._module = precipice_v0
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        obs = np.asarray(observations, dtype=np.float64)
+        c, m = self.config, self._module
+        if c.information == "none":
+            safety = np.full(len(obs), m.no_information_safety(c.num_labs, c.enmity, c.capability_range))
+        elif c.information == "private":
+            safety = m.private_information_safety(obs[:, 0], c.num_labs, c.enmity)
+        else:  # own capability first, then the others': the equilibrium of every team, keep our own
+            capabilities = np.column_stack([obs[:, 0], obs[:, m.NUM_OWN_SLOTS :]])
+            safety = m.public_information_safety(capabilities, c.enmity)[:, 0]
+        return safety[:, None].astype(np.float32)
+
+
+class DsairRiskDominant(Policy):
+    """dsair_v0: always plays the risk-dominant strategy of the env's own two-lab payoff matrix."""
+
+    def __init__(self, game: Any, name: str = "risk_dominant") -> None:
+        from labrace.envs.dsair_v0 import SAFE_ACTION, UNSAFE_ACTION, expected_matrix
+
+        self.name = name
+        matrix = expected_matrix(game.config)
+        safe = matrix[0, 0] + matrix[0, 1] >= matrix[1, 0] + matrix[1, 1]
+        self._action = SAFE_ACTION if safe else UNSAFE_ACTION
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return np.full(len(observations), self._action, dtype=np.int64)
+
+
+class DsairReciprocator(Policy):
+    """dsair_v0: SAFE in the first round and while no other lab played UNSAFE last round."""
+
+    def __init__(self, game: Any, name: str = "reciprocator") -> None:
+        from labrace.envs.dsair_v0 import NUM_OWN_SLOTS
+
+        self.name = name
+        self._others = slice(NUM_OWN_SLOTS + 1, None, 2)
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        obs = np.asarray(observations)
+        return (obs[:, self._others].max(axis=1) > 0.5).astype(np.int64)
+
+
+def _commons_level(game: Any, target: float) -> int:
+    """Index of the menu level nearest ``target`` fair shares (ties: the larger level)."""
+    levels = np.asarray(game.config.levels)
+    distance = np.abs(levels - target)
+    return int(np.flatnonzero(distance == distance.min())[np.argmax(levels[distance == distance.min()])])
+
+
+def _commons(target: Any, name: str) -> Callable[[Any], Policy]:
+    def factory(game: Any) -> Policy:
+        level = target(game) if callable(target) else target
+        return ConstantAction(_commons_level(game, level), name)
+
+    return factory
+
+
+def _commons_equilibrium_level(game: Any) -> float:
+    from labrace.envs.commons_v0 import fair_share_is_nash
+
+    c = game.config
+    return 1.0 if fair_share_is_nash(c.risk, c.threshold, c.num_labs, c.endowment) else 0.0
+
+
 def _fixed(allocation: Sequence[float], name: str) -> Callable[[Any], Policy]:
     return lambda game: FixedAllocation(game, allocation, name)
 
@@ -95,6 +196,23 @@ BASELINES: dict[str, dict[str, Callable[[Any], Policy]]] = {
         "cooperate": _fixed((0.0, 0.0, 1.0), "cooperate"),
         "conditional_cooperator": ConditionalCooperator,
         "random": RandomAllocation,
+    },
+    "precipice_v0": {
+        "equilibrium": PrecipiceEquilibrium,
+        "always_safe": lambda game: ConstantAction(np.ones(1, dtype=np.float32), "always_safe"),
+        "reckless": lambda game: ConstantAction(np.zeros(1, dtype=np.float32), "reckless"),
+    },
+    "dsair_v0": {
+        "always_safe": lambda game: ConstantAction(0, "always_safe"),
+        "always_unsafe": lambda game: ConstantAction(1, "always_unsafe"),
+        "risk_dominant": DsairRiskDominant,
+        "reciprocator": DsairReciprocator,
+    },
+    "commons_v0": {
+        "fair_share": _commons(1.0, "fair_share"),
+        "free_rider": _commons(0.0, "free_rider"),
+        "altruist": _commons(np.inf, "altruist"),
+        "equilibrium": _commons(_commons_equilibrium_level, "equilibrium"),
     },
 }
 

@@ -38,6 +38,9 @@ ENVIRONMENTS: dict[str, EnvEntry] = {
             "labrace flagship model (DESIGN.md §2)",
             "N labs split effort over speed, safety and cooperation; catastrophe, a winner, a pivotal act or coordination ends the race",
         ),
+        EnvEntry("precipice_v0", "labrace/Precipice-v0", ("continuous",), "Armstrong, Bostrom & Shulman (2016), AI & Society 31(2)", "one-shot race: each team picks safety; capability + (1 - safety) decides who finishes first; enmity; three information regimes"),
+        EnvEntry("dsair_v0", "labrace/Dsair-v0", ("discrete",), "Han, Pereira, Santos & Lenaerts (2020), JAIR 69", "repeated race of SAFE vs UNSAFE development: speed-up s, disaster risk p_r, W steps to the prize B"),
+        EnvEntry("commons_v0", "labrace/Commons-v0", ("discrete",), "Milinski et al. (2008) PNAS; Santos & Pacheco (2011) PNAS", "collective-risk dilemma: labs fund a shared safety effort; missing the threshold risks catastrophe with probability r"),
     )
 }
 

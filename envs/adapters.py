@@ -259,8 +259,10 @@ def entry_points(game_class: type[BatchedGame], module: str) -> EntryPoints:
         return resolve_config(scenarios, name, scenario, config, overrides)
 
     def make_game(scenario: str = "baseline", config: Any = None, **overrides: Any) -> BatchedGame:
-        background = scenarios[scenario].background if scenario in scenarios else "balanced"
-        return game_class(make_config(scenario, config, **overrides), background=background)
+        game_config = make_config(scenario, config, **overrides)
+        # the scenario may name the background policy of the single-agent view; else the game's default
+        background = scenarios[scenario].background if config is None else None
+        return game_class(game_config) if background is None else game_class(game_config, background=background)
 
     def parallel_env(scenario: str = "baseline", config: Any = None, render_mode: str | None = None, **overrides: Any) -> ParallelGameEnv:
         return ParallelGameEnv(make_game(scenario, config, **overrides), render_mode=render_mode)

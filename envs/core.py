@@ -106,20 +106,21 @@ class Scenario(Generic[ConfigT]):
     """A named preset of an environment, in the manner of Melting Pot's scenario configs.
 
     ``background`` names the scripted policy that plays the non-focal labs in the Gymnasium
-    single-agent view unless the user passes their own.
+    single-agent view unless the user passes their own (None: the game's default).
     """
 
     name: str
     description: str
     config: ConfigT
     tags: tuple[str, ...] = ()
-    background: str = "balanced"
+    background: str | None = None
 
     def __str__(self) -> str:
         lines = [f"scenario {self.name!r}: {self.description}"]
         if self.tags:
             lines.append(f"  tags: {', '.join(self.tags)}")
-        lines.append(f"  background policy: {self.background}")
+        if self.background is not None:
+            lines.append(f"  background policy: {self.background}")
         lines.append(describe_config(self.config, indent="  "))
         return "\n".join(lines)
 
