@@ -1,12 +1,29 @@
-"""The one policy interface of labrace: an observation batch in, an action batch out."""
+"""The one policy interface of labrace: an observation batch in, an action batch out.
+
+Scripted baselines (:mod:`labrace.agents.baselines`) and learned Stable-Baselines3 models
+(:class:`SB3Policy`) implement the same :class:`Policy`, so evaluation, cross-play and the
+background labs of the Gymnasium single-agent view treat them alike.
+
+Saving and loading
+------------------
+``policy.save(path)`` writes ``path`` (``.zip``, the SB3 model) and a sidecar ``path.json``
+describing it; scripted policies write only the JSON (their name). :func:`load_policy` reads
+either back; a scripted policy needs the game it plays (``load_policy(path, game)``).
+"""
 
 from __future__ import annotations
 
 import abc
+import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+#: file format version of the JSON sidecar
+POLICY_FORMAT = 1
 
 
 class Policy(abc.ABC):
@@ -30,6 +47,14 @@ class Policy(abc.ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save this policy; scripted policies save their name (a JSON file at ``path``).
+
+        Returns the path of the JSON description.
+        """
+        meta = {"format": POLICY_FORMAT, "kind": "scripted", "name": self.name}
+        return write_json(_meta_path(path), meta)
+
 
 class CallablePolicy(Policy):
     """Wraps a plain function ``observations -> actions`` as a :class:`Policy`."""
@@ -41,10 +66,144 @@ class CallablePolicy(Policy):
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         return np.asarray(self.fn(observations))
 
+    def save(self, path: str | os.PathLike) -> Path:
+        raise TypeError(f"a CallablePolicy ({self.name!r}) wraps arbitrary code and cannot be saved")
+
+
+class SB3Policy(Policy):
+    """A Stable-Baselines3 model served as a batched :class:`Policy`.
+
+    Actions are deterministic by default (the mode of the action distribution), which is what
+    evaluation reports; pass ``deterministic=False`` to sample (SB3 then draws from torch's
+    global generator, not from ``rng``). Continuous actions are clipped to the action space by
+    SB3's ``predict``.
+    """
+
+    def __init__(self, model: Any, name: str = "learned", deterministic: bool = True) -> None:
+        self.model = model
+        self.name = name
+        self.deterministic = deterministic
+
+    @property
+    def algo(self) -> str:
+        return type(self.model).__name__.lower()
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        observations = np.asarray(observations, dtype=np.float32)
+        if not self.deterministic:  # sampling (and DQN's epsilon-greedy) stays with SB3's predict
+            return self.model.predict(observations, deterministic=False)[0]
+        # The deterministic path of SB3's ``policy.predict`` without its per-call checks: the
+        # independent trainer calls this once per background lab and environment step, where
+        # the checks cost more than the network. A test pins it to ``model.predict``.
+        import torch
+
+        policy = self.model.policy
+        policy.set_training_mode(False)
+        with torch.no_grad():
+            actions = policy._predict(torch.as_tensor(observations, device=policy.device), deterministic=True)
+        actions = actions.cpu().numpy().reshape((-1, *policy.action_space.shape))
+        space = policy.action_space
+        if hasattr(space, "low"):  # Box: rescale squashed outputs (SAC) or clip Gaussian ones (PPO, A2C)
+            actions = policy.unscale_action(actions) if policy.squash_output else np.clip(actions, space.low, space.high)
+        return actions
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``<path>.zip`` (the SB3 model, atomically) and ``<path>.json``; return the zip path."""
+        zip_path = _zip_path(path)
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = zip_path.with_name(f"tmp-{os.getpid()}-{zip_path.name}")
+        self.model.save(tmp)
+        os.replace(tmp, zip_path)
+        meta = {
+            "format": POLICY_FORMAT,
+            "kind": "sb3",
+            "name": self.name,
+            "algo": self.algo,
+            "deterministic": self.deterministic,
+            "model": zip_path.name,
+        }
+        write_json(_meta_path(path), meta)
+        return zip_path
+
 
 def as_policy(obj: Any) -> Policy:
+    """A :class:`Policy` for a Policy (returned as is), an SB3 model or a plain callable."""
     if isinstance(obj, Policy):
         return obj
+    if hasattr(obj, "predict") and hasattr(obj, "policy"):
+        return SB3Policy(obj)
     if callable(obj):
         return CallablePolicy(obj)
     raise TypeError(f"a policy must be a labrace.agents.Policy or a callable observations -> actions; got {obj!r}")
+
+
+def load_policy(path: str | os.PathLike, game: Any = None, deterministic: bool | None = None) -> Policy:
+    """Load a policy written by :meth:`Policy.save` (``path`` with or without ``.zip``/``.json``).
+
+    ``game`` is needed for scripted policies (to build them for that game's config); ``deterministic``
+    overrides the saved setting of a learned one.
+    """
+    meta_path = _meta_path(path)
+    if not meta_path.exists():
+        raise ValueError(f"no saved policy at {path} (missing {meta_path})")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("kind") == "scripted":
+        if game is None:
+            raise ValueError(f"{meta_path}: the scripted policy {meta['name']!r} needs the game: load_policy(path, game)")
+        from labrace.agents.baselines import make_baseline
+
+        return make_baseline(meta["name"], game)
+    if meta.get("kind") == "sb3":
+        from labrace.agents.trainers import algorithm_class  # trainers import SB3; keep this module light
+
+        model = algorithm_class(meta["algo"]).load(meta_path.with_name(meta["model"]), device="cpu")
+        chosen = meta["deterministic"] if deterministic is None else deterministic
+        return SB3Policy(model, name=meta["name"], deterministic=chosen)
+    raise ValueError(f"{meta_path}: unknown policy kind {meta.get('kind')!r}")
+
+
+# ---- small file helpers ----------------------------------------------------------------------
+
+
+def _stem(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in (".zip", ".json") else path
+
+
+def _zip_path(path: str | os.PathLike) -> Path:
+    return _stem(path).with_suffix(".zip")
+
+
+def _meta_path(path: str | os.PathLike) -> Path:
+    return _stem(path).with_suffix(".json")
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` atomically: a temporary file in the same folder, then ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Write ``data`` as indented JSON, atomically (numpy scalars and dataclasses allowed)."""
+    return atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return repr(obj)

@@ -1,0 +1,349 @@
+"""Trainers: shared-parameter learning on the batched VecEnv, and independent learners.
+
+Shared parameters (:func:`train_shared`)
+----------------------------------------
+One SB3 model plays every lab. The batched ``GameVecEnv`` (``labrace.make_vec``) gives B games x N
+labs rows; every lab sees its own type in its observation, so the one policy can condition on it.
+The VecEnv is wrapped in ``VecMonitor`` (episode returns per row for the learning curve).
+
+Independent learners (:func:`train_independent`): alternating best responses
+-----------------------------------------------------------------------------
+One SB3 model per lab. Each *round* visits the labs in order 0, 1, …, N-1: lab i trains for
+``timesteps / rounds`` steps in the single-agent view with focal lab i, against the *current*
+policies of all other labs, which stay frozen meanwhile and act deterministically, as at
+evaluation. Later labs in a round respond to the earlier labs' updated policies (a Gauss-Seidel
+sweep). The single-agent view is :class:`~labrace.agents.focal_vec_env.FocalVecEnv` (B games of
+the batched core) by default; the hyperparameter ``focal_env="gymnasium"`` uses copies of the
+Gymnasium ``FocalLabEnv`` with ``background=[…policies]`` instead, which play the same episodes
+about ten times slower (a test checks the two agree step for step).
+
+After the last round the **convergence check** asks how much each lab still gains by training
+further: a copy of lab i's model trains ``check_fraction`` of one round's budget more against the
+final profile, and the lab's mean return with the copy is compared with its return with the
+original (same evaluation seed, 95% CI of the paired difference). If every gain's interval reaches
+zero or below, no lab improves significantly by a further best response at this budget (an
+approximate equilibrium of the learned profile, ``converged: true``). The per-round mean returns
+are reported too.
+
+Algorithms
+----------
+``ppo`` (default), ``a2c`` (any action space), ``sac`` (continuous actions only) and ``dqn``
+(discrete actions only: race_v0 with ``action_type="discrete"``). :func:`check_algorithm` raises a
+ValueError saying which setting to change otherwise.
+
+Reproducibility
+---------------
+:func:`seed_everything` seeds Python, numpy and torch and turns on
+``torch.use_deterministic_algorithms``; the VecEnv and the SB3 model get the same seed. On the
+same machine and thread count, training twice with one seed gives identical parameters. A run
+resumed from a checkpoint continues from the saved parameters but not from the exact random
+streams of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import json
+import os
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from labrace.agents.evaluation import mean_ci, rollout
+from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
+from labrace.agents.policy import Policy, SB3Policy, write_json
+
+ALGORITHMS = ("ppo", "a2c", "sac", "dqn")
+TRAINERS = ("shared", "independent")
+
+
+def algorithm_class(name: str) -> type:
+    """The SB3 algorithm class for ``ppo``, ``a2c``, ``sac`` or ``dqn``."""
+    import stable_baselines3 as sb3
+
+    classes = {"ppo": sb3.PPO, "a2c": sb3.A2C, "sac": sb3.SAC, "dqn": sb3.DQN}
+    if name not in classes:
+        raise ValueError(f"unknown algorithm {name!r}; valid algorithms are {list(ALGORITHMS)}")
+    return classes[name]
+
+
+def check_algorithm(algo: str, game: Any) -> None:
+    """Raise ValueError if ``algo`` cannot act in ``game``'s action space (saying what to change)."""
+    algorithm_class(algo)
+    space = game.action_space
+    discrete = isinstance(space, spaces.Discrete)
+    if algo == "sac" and discrete:
+        hint = "drop --set action_type=discrete, or " if "continuous" in _action_types(game) else ""
+        raise ValueError(f"sac needs continuous actions; {game.name} here has {space} ({hint}use --algo ppo, a2c or dqn)")
+    if algo == "dqn" and not discrete:
+        hint = "use --set action_type=discrete, or " if "discrete" in _action_types(game) else ""
+        raise ValueError(f"dqn needs discrete actions; {game.name} here has {space} ({hint}use --algo ppo, a2c or sac)")
+
+
+def _action_types(game: Any) -> tuple[str, ...]:
+    try:
+        from labrace.envs import get_entry
+
+        return get_entry(game.name).action_types
+    except ValueError:
+        return ()
+
+
+def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
+    """Seed Python, numpy and torch, make torch deterministic and fix its thread count.
+
+    One torch thread is the default: the networks are small, so more threads mostly contend with
+    the environment for the CPU (several times slower on 2 busy cores), and a fixed thread count is
+    part of bit-for-bit reproducibility.
+    """
+    import torch
+
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+
+
+@dataclass
+class TrainResult:
+    """What a trainer returns: one policy per lab (the same object N times for a shared model)."""
+
+    policies: list[Policy]
+    models: list[Any]
+    trainer: str
+    algo: str
+    timesteps: int
+    hyperparams: dict[str, Any]
+    report: dict[str, Any] = field(default_factory=dict)  # trainer-specific (convergence check, …)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared parameters
+# --------------------------------------------------------------------------------------------
+
+
+def checkpoints(folder: str | os.PathLike) -> list[Path]:
+    """The checkpoints in ``folder`` (``*_<steps>_steps.zip``), most steps first."""
+    found = []
+    for name in glob.glob(os.path.join(folder, "*_steps.zip")):
+        match = re.search(r"_(\d+)_steps\.zip$", name)
+        if match:
+            found.append((int(match.group(1)), Path(name)))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
+    """The checkpoint with the most steps in ``folder``, or None."""
+    found = checkpoints(folder)
+    return found[0] if found else None
+
+
+def train_shared(
+    game: Any,
+    algo: str = "ppo",
+    timesteps: int = 100_000,
+    seed: int = 0,
+    hyperparams: dict[str, Any] | None = None,
+    run_dir: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    progress_bar: bool = False,
+    resume: bool = False,
+    verbose: int = 0,
+) -> TrainResult:
+    """Train one parameter-shared model for every lab of ``game`` on the batched VecEnv.
+
+    ``timesteps`` counts agent-steps (rows of the VecEnv: one per lab per game step).
+    ``hyperparams`` default to :func:`~labrace.agents.hyperparams.get_hyperparams`. With
+    ``run_dir``: TensorBoard logs in ``tb/``, episode monitor in ``monitor.csv``, checkpoints every
+    ``checkpoint_every`` steps in ``checkpoints/``; ``resume=True`` continues from the latest
+    checkpoint there up to ``timesteps``.
+    """
+    from stable_baselines3.common.callbacks import CheckpointCallback
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from labrace.envs.vec_env import GameVecEnv
+
+    check_algorithm(algo, game)
+    params = hyperparams if hyperparams is not None else get_hyperparams(game.name, algo, "shared")
+    settings, kwargs = split_hyperparams(params)
+    seed_everything(seed)
+    run_dir = Path(run_dir) if run_dir is not None else None
+    candidates = checkpoints(run_dir / "checkpoints") if (resume and run_dir is not None) else []
+    checkpoint = candidates[0] if candidates else None
+    monitor_file = None
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tag = f"resumed-{checkpoint.stem}." if checkpoint else ""  # a resumed run keeps the first monitor file
+        monitor_file = str(run_dir / f"{tag}monitor.csv")
+    env = VecMonitor(GameVecEnv(game, int(settings.get("n_envs", 16)), seed=seed), filename=monitor_file)
+    cls = algorithm_class(algo)
+    tb = str(run_dir / "tb") if run_dir is not None else None
+    model = None
+    for candidate in candidates:  # newest first; a checkpoint cut short by the interruption is skipped
+        try:
+            model = cls.load(candidate, env=env, device="cpu", tensorboard_log=tb)
+            checkpoint = candidate
+            break
+        except Exception as exc:  # noqa: BLE001 (a truncated zip raises various errors)
+            print(f"skipping unreadable checkpoint {candidate}: {exc}")
+    if model is None:
+        checkpoint = None
+        model = cls(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs)
+    callbacks = []
+    if run_dir is not None and checkpoint_every:
+        callbacks.append(CheckpointCallback(max(checkpoint_every // env.num_envs, 1), str(run_dir / "checkpoints"), name_prefix="model"))
+    remaining = timesteps - (model.num_timesteps if checkpoint is not None else 0)
+    if remaining > 0:
+        model.learn(remaining, callback=callbacks or None, progress_bar=progress_bar, tb_log_name="shared", reset_num_timesteps=checkpoint is None)
+    env.close()
+    policy = SB3Policy(model, name=f"{algo}_shared")
+    return TrainResult([policy] * game.num_agents, [model], "shared", algo, int(model.num_timesteps), params, {"resumed_from": str(checkpoint) if checkpoint else None})
+
+
+# --------------------------------------------------------------------------------------------
+# Independent learners: alternating best responses
+# --------------------------------------------------------------------------------------------
+
+
+def focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, seed: int | None = None, batched: bool = True):
+    """SB3 VecEnv of ``n_envs`` games in which lab ``lab`` learns and ``background`` plays the others.
+
+    ``batched=True``: one :class:`FocalVecEnv` over the batched core (one ``act`` call per
+    background policy per step for all games). ``batched=False``: ``n_envs`` Gymnasium
+    ``FocalLabEnv`` copies in a ``DummyVecEnv`` (one game each; the same episodes as
+    ``FocalVecEnv`` with one game and the same seed, about ten times slower).
+    """
+    if batched:
+        from labrace.agents.focal_vec_env import FocalVecEnv  # SB3 is imported only when training
+
+        return FocalVecEnv(game, lab, background, n_envs, seed=seed)
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from labrace.envs.adapters import FocalLabEnv
+
+    def make(_: int):
+        return lambda: FocalLabEnv(game, focal_lab=lab, background=background)
+
+    env = DummyVecEnv([make(k) for k in range(n_envs)])
+    env.seed(seed)
+    return env
+
+
+def _focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, monitor_file: str | None, seed: int | None = None, batched: bool = True):
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    return VecMonitor(focal_vec_env(game, lab, background, n_envs, seed, batched), filename=monitor_file)
+
+
+def _clone(model: Any, env: Any) -> Any:
+    buffer = io.BytesIO()
+    model.save(buffer)
+    buffer.seek(0)
+    return type(model).load(buffer, env=env, device="cpu")
+
+
+def profile_returns(game: Any, policies: list[Policy], episodes: int, seed: int) -> np.ndarray:
+    """(E, N) returns of a policy profile (a thin wrapper of :func:`rollout`)."""
+    return rollout(game, policies, episodes, seed).returns
+
+
+def train_independent(
+    game: Any,
+    algo: str = "ppo",
+    timesteps: int = 60_000,
+    seed: int = 0,
+    hyperparams: dict[str, Any] | None = None,
+    run_dir: str | os.PathLike | None = None,
+    progress_bar: bool = False,
+    resume: bool = False,
+    eval_episodes: int = 500,
+    verbose: int = 0,
+) -> TrainResult:
+    """Train one model per lab by alternating best responses (see the module docstring).
+
+    ``timesteps`` is each lab's total budget over all rounds (``rounds`` from the hyperparameters).
+    With ``run_dir``: models in ``models/lab_<i>.zip`` after every lab's turn (``progress.json``
+    says which turn finished; ``resume=True`` continues after it), monitors and TensorBoard logs.
+    The report holds per-round returns and the convergence check.
+    """
+    check_algorithm(algo, game)
+    params = hyperparams if hyperparams is not None else get_hyperparams(game.name, algo, "independent")
+    settings, kwargs = split_hyperparams(params)
+    rounds = int(settings.get("rounds", 3))
+    n_envs = int(settings.get("n_envs", 16))
+    batched = settings.get("focal_env", "batched") == "batched"
+    per_turn = max(timesteps // rounds, 1)
+    seed_everything(seed)
+    N = game.num_agents
+    cls = algorithm_class(algo)
+    run_dir = Path(run_dir) if run_dir is not None else None
+    tb = str(run_dir / "tb") if run_dir is not None else None
+
+    # Policy wrappers are the background seen by the other labs; their .model is swapped in place.
+    policies = [SB3Policy(None, name=f"{algo}_lab_{i}") for i in range(N)]
+    envs = []
+    models = []
+    for i in range(N):
+        monitor = str(run_dir / f"lab_{i}.monitor.csv") if run_dir is not None else None
+        env = _focal_vec_env(game, i, [policies[j] for j in range(N) if j != i], n_envs, monitor, seed + i, batched)
+        envs.append(env)
+        models.append(cls(settings.get("policy", "MlpPolicy"), env, seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs))
+        policies[i].model = models[i]
+
+    history: list[dict[str, Any]] = []
+    start = 0  # index of the next (round, lab) turn
+    progress_path = run_dir / "progress.json" if run_dir is not None else None
+    if resume and progress_path is not None and progress_path.exists():
+        saved = json.loads(progress_path.read_text())
+        start, history = int(saved["next_turn"]), list(saved["history"])
+        for i in range(N):
+            models[i] = cls.load(run_dir / "models" / f"lab_{i}.zip", env=envs[i], device="cpu", tensorboard_log=tb)
+            policies[i].model = models[i]
+
+    for turn in range(start, rounds * N):
+        r, i = divmod(turn, N)
+        models[i].learn(per_turn, progress_bar=progress_bar, tb_log_name=f"lab_{i}", reset_num_timesteps=False)
+        if i == N - 1:  # end of a round: evaluate the profile
+            returns = profile_returns(game, policies, eval_episodes, seed + 10_000)
+            history.append({"round": r + 1, "mean_return_per_lab": returns.mean(axis=0).round(6).tolist()})
+        if run_dir is not None:
+            for j in range(N):
+                SB3Policy(models[j], policies[j].name).save(run_dir / "models" / f"lab_{j}")
+            write_json(progress_path, {"next_turn": turn + 1, "rounds": rounds, "history": history})
+
+    for env in envs:
+        env.close()
+    check_envs = [_focal_vec_env(game, i, [policies[j] for j in range(N) if j != i], n_envs, None, seed + 100 + i, batched) for i in range(N)]  # unmonitored
+    check = convergence_check(game, models, policies, check_envs, max(int(per_turn * settings.get("check_fraction", 0.5)), 1), eval_episodes, seed)
+    report = {"scheme": "alternating best responses (Gauss-Seidel sweep over labs)", "rounds": rounds, "timesteps_per_turn": per_turn, "history": history, "convergence": check}
+    total = sum(int(m.num_timesteps) for m in models)
+    return TrainResult(policies, models, "independent", algo, total, params, report)
+
+
+def convergence_check(game: Any, models: list[Any], policies: list[SB3Policy], envs: list[Any], extra_steps: int, episodes: int, seed: int) -> dict[str, Any]:
+    """How much each lab gains by training ``extra_steps`` more against the others' final policies.
+
+    Returns per lab the mean return before and after (same evaluation seed) and the gain with a
+    95% CI; ``converged`` is true when every gain's interval reaches zero or below.
+    """
+    eval_seed = seed + 20_000
+    before = profile_returns(game, policies, episodes, eval_seed)
+    labs = []
+    for i, model in enumerate(models):
+        trial = _clone(model, envs[i])
+        trial.learn(extra_steps, reset_num_timesteps=False)
+        profile = list(policies)
+        profile[i] = SB3Policy(trial, name=f"{policies[i].name}_further")
+        after = profile_returns(game, profile, episodes, eval_seed)
+        gain = after[:, i] - before[:, i]
+        labs.append({"lab": i, "return_before": mean_ci(before[:, i]), "return_after": mean_ci(after[:, i]), "gain": mean_ci(gain)})
+    converged = all(lab["gain"]["ci95"][0] <= 0.0 for lab in labs)
+    return {"extra_timesteps": extra_steps, "episodes": episodes, "labs": labs, "converged": converged}

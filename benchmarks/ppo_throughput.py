@@ -1,0 +1,99 @@
+"""SB3 PPO throughput on the race_v0 VecEnv against a null VecEnv with the same spaces.
+
+Run:  python benchmarks/ppo_throughput.py [--timesteps 100000] [--repeats 2] [--games 16]
+
+Trains PPO with labrace's default shared hyperparameters (agents/hyperparams.py, one torch thread)
+for ``--timesteps`` agent-steps on
+
+* the race_v0 batched VecEnv (``labrace.make_vec``, ``--games`` games x 3 labs rows), and
+* a null VecEnv with the same number of rows and the same spaces, whose step returns zeros (no
+  dynamics at all: what PPO itself costs),
+
+alternating the two ``--repeats`` times (the best rate of each counts, which damps noise from other
+processes), and prints steps/s of each and the ratio race_v0 / null, per wall-clock second and per
+CPU second of this process (the latter is not disturbed by other processes on a busy machine). Target: ratio >= 0.9, i.e.
+the environment costs at most a tenth of a PPO training step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+
+import labrace
+from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
+from labrace.agents.trainers import seed_everything
+
+
+class NullVecEnv(VecEnv):
+    """A VecEnv that does nothing: zero observations and rewards, episodes that never end."""
+
+    def __init__(self, num_envs: int, observation_space, action_space) -> None:
+        self.render_mode = None
+        super().__init__(num_envs, observation_space, action_space)
+        self._obs = np.zeros((num_envs,) + observation_space.shape, dtype=observation_space.dtype)
+        self._rewards = np.zeros(num_envs, dtype=np.float32)
+        self._dones = np.zeros(num_envs, dtype=bool)
+        self._infos = [{} for _ in range(num_envs)]
+
+    def reset(self):
+        return self._obs.copy()
+
+    def step_async(self, actions) -> None:
+        pass
+
+    def step_wait(self):
+        return self._obs.copy(), self._rewards.copy(), self._dones.copy(), [{} for _ in range(self.num_envs)]
+
+    def close(self) -> None:
+        pass
+
+    def get_attr(self, attr_name, indices=None):
+        return [getattr(self, attr_name) for _ in self._get_indices(indices)]
+
+    def set_attr(self, attr_name, value, indices=None) -> None:
+        setattr(self, attr_name, value)
+
+    def env_method(self, method_name, *args, indices=None, **kwargs):
+        return [getattr(self, method_name)(*args, **kwargs) for _ in self._get_indices(indices)]
+
+    def env_is_wrapped(self, wrapper_class, indices=None):
+        return [False for _ in self._get_indices(indices)]
+
+
+def ppo_rate(env: VecEnv, timesteps: int, seed: int = 0) -> tuple[float, float]:
+    """Agent-steps per wall-clock second and per CPU second of this process, of ``PPO.learn`` on ``env``."""
+    seed_everything(seed)
+    _, kwargs = split_hyperparams(get_hyperparams("race_v0", "ppo", "shared"))
+    model = PPO("MlpPolicy", VecMonitor(env), seed=seed, device="cpu", **kwargs)
+    model.learn(min(timesteps, 10_000))  # warm-up (first rollout, torch initialisation)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model.learn(timesteps, reset_num_timesteps=False)
+    return timesteps / (time.perf_counter() - start), timesteps / (time.process_time() - cpu_start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--timesteps", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--games", type=int, default=16)
+    args = parser.parse_args()
+    race_rates, null_rates = [], []
+    for _ in range(args.repeats):
+        race = labrace.make_vec("race_v0", num_envs=args.games, seed=0)
+        race_rates.append(ppo_rate(race, args.timesteps))
+        null_rates.append(ppo_rate(NullVecEnv(race.num_envs, race.observation_space, race.action_space), args.timesteps))
+    for k, clock in enumerate(("wall-clock", "CPU-time")):
+        race_best, null_best = max(r[k] for r in race_rates), max(r[k] for r in null_rates)
+        print(f"[{clock}] PPO on race_v0 VecEnv ({args.games} games x 3 labs): {race_best:,.0f} agent-steps/s  (runs: {', '.join(f'{r[k]:,.0f}' for r in race_rates)})")
+        print(f"[{clock}] PPO on null VecEnv (same spaces):           {null_best:,.0f} agent-steps/s  (runs: {', '.join(f'{r[k]:,.0f}' for r in null_rates)})")
+        print(f"[{clock}] ratio race_v0 / null: {race_best / null_best:.3f}  (target >= 0.9)")
+    print("(CPU time counts only this process, so it is the figure to trust on a busy machine)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Trainers: reproducibility, algorithm choice, independent learners, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import labrace
+from labrace.agents import check_algorithm, train_independent, train_shared
+from labrace.agents.trainers import latest_checkpoint
+
+from .conftest import tiny_hyperparams
+
+
+def parameters(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
+
+
+def test_same_seed_gives_identical_parameters():
+    game = labrace.make_game("race_v0")
+    first = parameters(train_shared(game, "ppo", 1_536, seed=7, hyperparams=tiny_hyperparams()).models[0])
+    second = parameters(train_shared(game, "ppo", 1_536, seed=7, hyperparams=tiny_hyperparams()).models[0])
+    other = parameters(train_shared(game, "ppo", 1_536, seed=8, hyperparams=tiny_hyperparams()).models[0])
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
+
+
+@pytest.mark.parametrize(
+    "algo, overrides",
+    [("a2c", {}), ("sac", {}), ("dqn", {"action_type": "discrete"}), ("ppo", {"action_type": "discrete"})],
+)
+def test_every_algorithm_trains_where_the_action_space_allows(algo, overrides):
+    game = labrace.make_game("race_v0", **overrides)
+    result = train_shared(game, algo, 600, seed=0, hyperparams=tiny_hyperparams(algo))
+    assert result.timesteps >= 600
+    actions = result.policies[0].act(game.observe(game.reset(np.random.default_rng(0), 2)).reshape(6, -1))
+    game.check_actions(actions.reshape((2, 3) + game.action_space.shape), 2)
+
+
+def test_algorithm_errors_say_what_to_change():
+    with pytest.raises(ValueError, match="action_type=discrete"):
+        check_algorithm("dqn", labrace.make_game("race_v0"))
+    with pytest.raises(ValueError, match="sac needs continuous"):
+        check_algorithm("sac", labrace.make_game("race_v0", action_type="discrete"))
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        check_algorithm("trpo", labrace.make_game("race_v0"))
+
+
+@pytest.mark.parametrize("focal_env", ["batched", "gymnasium"])
+def test_independent_learners_report_rounds_and_convergence(tmp_path, focal_env):
+    game = labrace.make_game("race_v0", num_labs=2)
+    hp = tiny_hyperparams("ppo", "independent", focal_env=focal_env)
+    result = train_independent(game, "ppo", 512, seed=0, hyperparams=hp, run_dir=tmp_path, eval_episodes=50)
+    assert len(result.models) == 2 and result.policies[0] is not result.policies[1]
+    assert result.policies[0].model is result.models[0]
+    report = result.report
+    assert [h["round"] for h in report["history"]] == [1, 2]
+    check = report["convergence"]
+    assert [lab["lab"] for lab in check["labs"]] == [0, 1]
+    for lab in check["labs"]:
+        assert lab["gain"]["ci95"][0] <= lab["gain"]["mean"] <= lab["gain"]["ci95"][1]
+    assert isinstance(check["converged"], bool)
+    assert (tmp_path / "models" / "lab_1.zip").exists() and (tmp_path / "progress.json").exists()
+
+
+def test_shared_training_resumes_from_its_last_checkpoint(tmp_path):
+    game = labrace.make_game("race_v0")
+    hp = tiny_hyperparams()  # 4 games x 3 labs x 64 steps = 768 agent-steps per rollout
+    train_shared(game, "ppo", 1_536, seed=0, hyperparams=hp, run_dir=tmp_path, checkpoint_every=768)
+    assert latest_checkpoint(tmp_path / "checkpoints").name == "model_1536_steps.zip"
+    (tmp_path / "checkpoints" / "model_2304_steps.zip").write_bytes(b"PK\x03\x04 cut short")  # interrupted mid-write
+    resumed = train_shared(game, "ppo", 2_304, seed=0, hyperparams=hp, run_dir=tmp_path, checkpoint_every=768, resume=True)
+    assert resumed.report["resumed_from"].endswith("model_1536_steps.zip")
+    assert resumed.timesteps == 2_304
+
+
+def test_independent_learners_are_reproducible_and_resume(tmp_path):
+    game = labrace.make_game("race_v0", num_labs=2)
+    hp = tiny_hyperparams("ppo", "independent", n_envs=1, n_steps=64, batch_size=64)
+    first = train_independent(game, "ppo", 128, seed=3, hyperparams=hp, run_dir=tmp_path, eval_episodes=20)
+    second = train_independent(game, "ppo", 128, seed=3, hyperparams=hp, eval_episodes=20)
+    for a, b in zip(first.models, second.models):
+        pa, pb = parameters(a), parameters(b)
+        assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    # an interruption after the first turn (lab_0, round 1): resume trains the remaining three turns only
+    import json
+
+    progress = json.loads((tmp_path / "progress.json").read_text())
+    assert progress["next_turn"] == 4
+    progress["next_turn"], progress["history"] = 1, []
+    (tmp_path / "progress.json").write_text(json.dumps(progress))
+    resumed = train_independent(game, "ppo", 128, seed=3, hyperparams=hp, run_dir=tmp_path, eval_episodes=20, resume=True)
+    assert [h["round"] for h in resumed.report["history"]] == [1, 2]
+    assert resumed.models[0].num_timesteps == first.models[0].num_timesteps + 64  # lab_0 trained once more
+
+
+def test_batched_focal_env_plays_the_same_episodes_as_the_gymnasium_view():
+    """FocalVecEnv with one game == a FocalLabEnv in a DummyVecEnv, same seed, same actions."""
+    from labrace.agents import make_baseline
+    from labrace.agents.trainers import focal_vec_env
+
+    game = labrace.make_game("race_v0", "cruel_tradeoff")
+    background = [make_baseline("random", game), make_baseline("conditional_cooperator", game)]
+    batched = focal_vec_env(game, 1, background, 1, seed=5, batched=True)
+    gymnasium_view = focal_vec_env(game, 1, background, 1, seed=5, batched=False)
+    batched.seed(5)
+    np.testing.assert_array_equal(batched.reset(), gymnasium_view.reset())
+    rng = np.random.default_rng(0)
+    episodes = 0
+    for _ in range(300):
+        action = rng.dirichlet(np.ones(3), size=1).astype(np.float32)
+        obs_a, reward_a, done_a, info_a = batched.step(action)
+        obs_b, reward_b, done_b, info_b = gymnasium_view.step(action)
+        np.testing.assert_array_equal(obs_a, obs_b)
+        np.testing.assert_array_equal(reward_a, reward_b)
+        np.testing.assert_array_equal(done_a, done_b)
+        if done_a[0]:
+            episodes += 1
+            np.testing.assert_array_equal(info_a[0]["terminal_observation"], info_b[0]["terminal_observation"])
+            assert info_a[0]["outcome"] == info_b[0]["outcome"]
+            assert info_a[0]["TimeLimit.truncated"] == info_b[0]["TimeLimit.truncated"]
+    assert episodes >= 5

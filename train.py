@@ -1,0 +1,595 @@
+"""labrace's command line: train a policy, evaluate it against the scripted baselines, compare runs.
+
+    python train.py                      # the default run: race_v0 baseline, shared PPO (~1-2 min)
+    python train.py train --env race_v0 --scenario cruel_tradeoff --timesteps 500000
+    python train.py train --trainer independent --set num_labs=2
+    python train.py train --algo dqn --set action_type=discrete
+    python train.py evaluate results/<run> --scenario misuse_hawks --episodes 2000
+    python train.py compare results/<run-a> results/<run-b>
+
+One readable path from arguments to results (in the manner of CleanRL): arguments → validated
+config (the env's own checks; a bad value exits 2 with one line naming it) → trainer
+(:mod:`labrace.agents.trainers`) → evaluation (:mod:`labrace.agents.evaluation`) → ``results/<run>/``:
+
+* ``config.json``: env, scenario, overrides, every config field, trainer, algorithm, resolved
+  hyperparameters, seed, package versions (written first);
+* ``model.zip`` (shared) or ``models/lab_<i>.zip`` (independent), each with a ``.json`` sidecar;
+* ``checkpoints/`` (periodic, for ``--resume``), ``tb/`` (TensorBoard), ``*monitor.csv``;
+* ``episodes.csv``: one row per evaluation episode of every profile;
+* ``learning_curve.png``, ``shares_over_time.png``, ``outcomes.png``;
+* ``metrics.json``: DESIGN.md §4 metrics of the learned profile and of every baseline, cross-play,
+  and the trainer's report (written last: its presence marks a finished run).
+
+Every file is written atomically (a temporary file in the same folder, then ``os.replace``). A
+rerun into a finished run's folder refuses (exit 2) unless ``--overwrite``; an interrupted run
+continues with ``--resume``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import dataclasses
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_ENV = "race_v0"
+DEFAULT_TIMESTEPS = {"shared": 300_000, "independent": 100_000}
+DEFAULT_EVAL_EPISODES = 1000
+RESULTS = Path("results")
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows an option's default where it has a meaningful one (not None, False or [])."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" not in text and action.default not in (None, False, [], argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (``train.py <cmd>: error: …``), exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from labrace.agents.trainers import ALGORITHMS, TRAINERS
+    from labrace.envs import ENVIRONMENTS
+
+    parser = OneLineParser(
+        prog="train.py",
+        description="Train, evaluate and compare policies on the labrace environments. "
+        "With no arguments: `train` with the defaults (race_v0 baseline, shared PPO).",
+        epilog="examples:\n"
+        "  python train.py\n"
+        "  python train.py train --scenario cruel_tradeoff --timesteps 500000\n"
+        "  python train.py train --trainer independent --set num_labs=2\n"
+        "  python train.py train --algo dqn --set action_type=discrete\n"
+        "  python train.py evaluate results/<run> --scenario misuse_hawks\n"
+        "  python train.py compare results/<run-a> results/<run-b>\n"
+        "`python train.py <command> --help` explains each option.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,compare}")
+
+    train = commands.add_parser("train", help="train a policy and evaluate it against the baselines", formatter_class=HelpFormatter)
+    train.add_argument("--env", default=DEFAULT_ENV, help=f"environment, one of {sorted(ENVIRONMENTS)}")
+    train.add_argument("--scenario", default=None, help="named scenario of the env (default: 'baseline' where it exists)")
+    train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override one config field; VALUE is a Python literal (strings may go unquoted); repeatable")
+    train.add_argument("--trainer", default="shared", choices=TRAINERS, help="shared: one PPO-style policy for all labs on the batched VecEnv; independent: one model per lab, alternating best responses")
+    train.add_argument("--algo", default="ppo", choices=ALGORITHMS, help="SB3 algorithm (sac: continuous actions only; dqn: discrete only, e.g. --set action_type=discrete)")
+    train.add_argument("--timesteps", type=int, default=None, help=f"training steps (shared: agent-steps over all labs, default {DEFAULT_TIMESTEPS['shared']}; independent: per lab over all rounds, default {DEFAULT_TIMESTEPS['independent']})")
+    train.add_argument("--seed", type=int, default=0, help="seed of training and evaluation")
+    train.add_argument("--n-envs", type=int, default=None, help="parallel games: in the shared VecEnv (each gives one row per lab), or in each learning lab's single-agent VecEnv (independent); default from agents/hyperparams.py")
+    train.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="override one hyperparameter of agents/hyperparams.py (e.g. learning_rate=1e-3, rounds=4); repeatable")
+    train.add_argument("--out", default=str(RESULTS), help="folder that holds the run folders")
+    train.add_argument("--run-name", default=None, help="run folder name (default: <env>-<scenario>-<trainer>-<algo>-s<seed>)")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    train.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint (uses the run's saved config; --timesteps may raise the budget)")
+    train.add_argument("--eval-episodes", type=int, default=DEFAULT_EVAL_EPISODES, help="evaluation episodes per policy profile")
+    train.add_argument("--checkpoint-every", type=int, default=100_000, help="save a checkpoint every this many steps (shared trainer)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a finished run's policy (optionally in another scenario) against the baselines", formatter_class=HelpFormatter)
+    evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by `train`")
+    evaluate.add_argument("--episodes", type=int, default=DEFAULT_EVAL_EPISODES, help="episodes per policy profile")
+    evaluate.add_argument("--scenario", default=None, help="evaluate in this scenario instead of the training one (the run's --set overrides still apply)")
+    evaluate.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="further config overrides for evaluation; repeatable")
+    evaluate.add_argument("--seed", type=int, default=12345, help="evaluation seed")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    compare = commands.add_parser("compare", help="markdown table and plots of several runs", formatter_class=HelpFormatter)
+    compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="finished run folders")
+    compare.add_argument("--out", default=str(RESULTS / "compare"), help="folder for compare.md and the plots")
+    compare.set_defaults(func=cmd_compare)
+    return parser
+
+
+def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
+    """``["a=1", "b=discrete"]`` → ``{"a": 1, "b": "discrete"}`` (Python literals, else strings)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UsageError(f"{option} expects NAME=VALUE; got {item!r}")
+        try:
+            out[key] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            out[key] = text.strip()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The run's config
+# --------------------------------------------------------------------------------------------
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in ("labrace", "numpy", "gymnasium", "pettingzoo", "stable-baselines3", "torch"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def default_scenario(env: str) -> str:
+    from labrace.envs import load
+
+    scenarios = load(env).SCENARIOS
+    return "baseline" if "baseline" in scenarios else next(iter(scenarios))
+
+
+def make_game_or_exit(env: str, scenario: str | None, overrides: dict[str, Any]) -> Any:
+    """The env's game; its ValueErrors (unknown env, scenario or field; bad value) become usage errors."""
+    from labrace.envs import get_entry, make_game
+
+    try:
+        get_entry(env)
+        return make_game(env, scenario or default_scenario(env), **overrides)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_hyperparams(algo: str, params: dict[str, Any]) -> None:
+    """Unknown hyperparameter names are usage errors (not a TypeError deep inside SB3)."""
+    import inspect
+
+    from labrace.agents.hyperparams import TRAINER_KEYS
+    from labrace.agents.trainers import algorithm_class
+
+    reserved = {"self", "env", "seed", "device", "tensorboard_log", "verbose", "_init_setup_model"}  # set by train.py itself
+    accepted = set(inspect.signature(algorithm_class(algo).__init__).parameters) - reserved
+    unknown = sorted(set(params) - accepted - set(TRAINER_KEYS))
+    if unknown:
+        raise UsageError(f"unknown {algo} hyperparameter(s) {unknown}; valid: {sorted(accepted | set(TRAINER_KEYS))}")
+
+
+def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """The JSON-ready run config and the game it describes (raises UsageError on bad input)."""
+    from labrace.agents.hyperparams import get_hyperparams
+    from labrace.agents.trainers import check_algorithm
+
+    overrides = parse_assignments(args.set, "--set")
+    game = make_game_or_exit(args.env, args.scenario, overrides)
+    try:
+        check_algorithm(args.algo, game)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    hp = parse_assignments(args.hp, "--hp")
+    if args.n_envs is not None:
+        hp["n_envs"] = args.n_envs
+    for name, value, low in (("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1)):
+        if value is not None and value < low:
+            raise UsageError(f"{name} must be at least {low}; got {value}")
+    hyperparams = get_hyperparams(args.env, args.algo, args.trainer, hp)
+    check_hyperparams(args.algo, hyperparams)
+    scenario = args.scenario or default_scenario(args.env)
+    config = {
+        "format": 1,
+        "command": ["train.py", *sys.argv[1:]],
+        "env": args.env,
+        "scenario": scenario,
+        "overrides": {k: repr(v) for k, v in overrides.items()},  # Python literals (read back with ast.literal_eval)
+        "config": dataclasses.asdict(game.config),
+        "trainer": args.trainer,
+        "algo": args.algo,
+        "timesteps": args.timesteps or DEFAULT_TIMESTEPS[args.trainer],
+        "seed": args.seed,
+        "hyperparams": hyperparams,
+        "eval_episodes": args.eval_episodes,
+        "checkpoint_every": args.checkpoint_every,
+        "versions": package_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return config, game
+
+
+def game_from_config(config: dict[str, Any], scenario: str | None = None, extra: dict[str, Any] | None = None) -> Any:
+    overrides = {k: ast.literal_eval(v) for k, v in config["overrides"].items()}
+    overrides.update(extra or {})
+    return make_game_or_exit(config["env"], scenario or config["scenario"], overrides)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{path.parent} is not a labrace run folder (no {path.name})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from labrace.agents.policy import write_json
+
+    config, game = resolve_train_config(args)
+    name = args.run_name or f"{config['env']}-{config['scenario']}-{config['trainer']}-{config['algo']}-s{config['seed']}"
+    if not name or "/" in name or name in (".", ".."):
+        raise UsageError(f"--run-name must be a plain folder name; got {name!r}")
+    run_dir = Path(args.out) / name
+    finished = (run_dir / "metrics.json").exists()
+    if args.resume and args.overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
+    if args.resume:
+        if not (run_dir / "config.json").exists():
+            raise UsageError(f"nothing to resume in {run_dir} (no config.json)")
+        if finished:
+            raise UsageError(f"{run_dir} is a finished run; nothing to resume (use --overwrite to train it again)")
+        saved = read_json(run_dir / "config.json")
+        if args.timesteps:
+            saved["timesteps"] = args.timesteps
+        config, game = saved, game_from_config(saved)
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        if not args.overwrite:
+            state = "a finished run" if finished else "an unfinished run (use --resume to continue it)"
+            raise UsageError(f"{run_dir} already holds {state}; pass --overwrite to replace it")
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", config)
+    print(f"training {config['trainer']} {config['algo']} on {config['env']}/{config['scenario']} for {config['timesteps']:,} steps (seed {config['seed']}) → {run_dir}")
+
+    start = time.perf_counter()
+    try:
+        result = train(config, game, run_dir, resume=args.resume, progress_bar=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; continue with: python train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}", file=sys.stderr)
+        return 130
+    train_seconds = time.perf_counter() - start
+    metrics = evaluate_run(game, result.policies, config["eval_episodes"], config["seed"] + 1, run_dir)
+    metrics["training"] = {"trainer": result.trainer, "algo": result.algo, "timesteps": result.timesteps, "wall_seconds": round(train_seconds, 2), "report": result.report}
+    plot_learning_curve(run_dir)
+    write_json(run_dir / "metrics.json", metrics)  # last: marks the run finished
+    print(summary_table(metrics))
+    if result.trainer == "independent":
+        print(convergence_table(result.report))
+    print(f"\nwrote {run_dir}/ (config.json, metrics.json, episodes.csv, plots); training took {train_seconds:.0f} s")
+    return 0
+
+
+def train(config: dict[str, Any], game: Any, run_dir: Path, resume: bool = False, progress_bar: bool = True):
+    """Run the configured trainer; save the model(s) into ``run_dir``."""
+    from labrace.agents.policy import SB3Policy
+    from labrace.agents.trainers import train_independent, train_shared
+
+    common = dict(algo=config["algo"], timesteps=config["timesteps"], seed=config["seed"], hyperparams=config["hyperparams"], run_dir=run_dir, progress_bar=progress_bar, resume=resume)
+    if config["trainer"] == "shared":
+        result = train_shared(game, checkpoint_every=config.get("checkpoint_every"), **common)
+        SB3Policy(result.models[0], name="learned").save(run_dir / "model")
+    else:
+        result = train_independent(game, eval_episodes=min(config["eval_episodes"], 500), **common)
+    return result
+
+
+def load_run_policies(run_dir: Path, config: dict[str, Any], game: Any) -> list[Any]:
+    """The learned policy of each lab of a finished run."""
+    from labrace.agents.policy import load_policy
+
+    if config["trainer"] == "shared":
+        policies = [load_policy(run_dir / "model")] * game.num_agents
+    else:
+        saved = sorted((run_dir / "models").glob("lab_*.zip"))
+        policies = [load_policy(run_dir / "models" / f"lab_{i}") for i in range(len(saved))]
+    expected = policies[0].model.observation_space.shape
+    if expected != game.observation_space.shape or len(policies) != game.num_agents:
+        raise UsageError(f"the run's policy expects observations of shape {expected} for {len(policies)} labs; this config gives {game.observation_space.shape} for {game.num_agents} labs")
+    return policies
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation, tables and plots
+# --------------------------------------------------------------------------------------------
+
+
+def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "") -> dict[str, Any]:
+    """Learned profile and every scripted baseline (self-play), cross-play, CSV and plots."""
+    from labrace.agents.baselines import BASELINES, make_baseline
+    from labrace.agents.evaluation import cross_play, episode_rows, rollout, summarize
+
+    baselines = sorted(BASELINES.get(game.name, {}))
+    profiles: dict[str, Any] = {"learned": learned}
+    profiles.update({name: make_baseline(name, game) for name in baselines})
+    summaries, rows = {}, []
+    learned_rollouts = None
+    for name, policies in profiles.items():
+        r = rollout(game, policies, episodes, seed)
+        summaries[name] = summarize(r)
+        rows += episode_rows(r, name)
+        if name == "learned":
+            learned_rollouts = r
+    backgrounds = {name: name for name in baselines}
+    backgrounds["learned"] = learned[1:] if len(learned) > 1 else learned[0]
+    crossplay = cross_play(game, learned[0], backgrounds, episodes, seed)
+    write_csv(out_dir / f"episodes{tag}.csv", rows)
+    plot_shares_over_time(learned_rollouts, out_dir / f"shares_over_time{tag}.png")
+    plot_outcomes(summaries, out_dir / f"outcomes{tag}.png")
+    return {
+        "env": game.name,
+        "config": dataclasses.asdict(game.config),
+        "episodes": episodes,
+        "seed": seed,
+        "profiles": summaries,
+        "cross_play": {"focal": "learned (lab_0)", "rows": crossplay},
+    }
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    from labrace.agents.policy import atomic_write_text
+
+    buffer = io.StringIO()
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
+
+
+def _rate(summary: dict[str, Any], outcome: str) -> str:
+    """An outcome rate with its CI; ``catastrophe`` also finds an env's ``disaster``."""
+    from labrace.agents.evaluation import catastrophe_metric, fmt_ci
+
+    metric = catastrophe_metric(summary["outcomes"]) if outcome == "catastrophe" else summary["outcomes"].get(outcome)
+    return fmt_ci(metric, "rate") if metric else "n/a"
+
+
+def summary_table(metrics: dict[str, Any]) -> str:
+    """Markdown table: each profile's mean return, welfare, catastrophe rate, racing and coordination index."""
+    from labrace.agents.evaluation import fmt_ci
+
+    lines = [
+        f"\n{metrics['env']}: {metrics['episodes']} episodes per profile (95% CI)",
+        "| profile | mean return per lab | welfare | catastrophe rate | coordinated rate | racing index | coordination index |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in metrics["profiles"].items():
+        lines.append(
+            f"| {name} | {fmt_ci(s['mean_return'])} | {fmt_ci(s['welfare'])} | {_rate(s, 'catastrophe')} | {_rate(s, 'coordinated')} "
+            f"| {fmt_ci(s['racing_index'])} | {fmt_ci(s['coordination_index'])} |"
+        )
+    rows = metrics.get("cross_play", {}).get("rows", [])
+    if rows:
+        lines += ["", f"cross-play: focal {metrics['cross_play']['focal']} against background populations", "| background | focal return | background return | catastrophe rate |", "|---|---|---|---|"]
+        for row in rows:
+            lines.append(f"| {row['background']} | {fmt_ci(row['focal_return'])} | {fmt_ci(row['background_return'])} | {_rate(row, 'catastrophe')} |")
+    return "\n".join(lines)
+
+
+def convergence_table(report: dict[str, Any]) -> str:
+    from labrace.agents.evaluation import fmt_ci
+
+    check = report["convergence"]
+    lines = ["", f"independent learners: {report['rounds']} rounds of alternating best responses; per-round mean return per lab:"]
+    for entry in report["history"]:
+        lines.append(f"  round {entry['round']}: " + ", ".join(f"{v:.3f}" for v in entry["mean_return_per_lab"]))
+    lines.append(f"convergence check: gain from {check['extra_timesteps']:,} more steps of training, per lab (95% CI):")
+    for lab in check["labs"]:
+        lines.append(f"  lab_{lab['lab']}: {fmt_ci(lab['gain'], digits=3)}")
+    lines.append(f"  → {'no lab gains significantly: approximately converged' if check['converged'] else 'some lab still gains: train longer / more rounds'}")
+    return "\n".join(lines)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save_figure(fig: Any, path: Path) -> None:
+    tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip("."))
+    os.replace(tmp, path)
+
+
+def read_monitors(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{monitor name: (cumulative steps, episode returns)} from the run's ``*monitor.csv`` files."""
+    curves = {}
+    for path in sorted(run_dir.glob("*monitor.csv")):
+        with open(path) as handle:
+            lines = [line for line in handle if not line.startswith("#")]
+        rows = list(csv.DictReader(lines))
+        if rows:
+            resumed_at = re.search(r"resumed-model_(\d+)_steps", path.name)  # a resumed run's monitor starts at its checkpoint
+            offset = int(resumed_at.group(1)) if resumed_at else 0
+            lengths = np.array([float(r["l"]) for r in rows])
+            curves[path.name.replace(".monitor.csv", "").replace("monitor.csv", "shared")] = (offset + np.cumsum(lengths), np.array([float(r["r"]) for r in rows]))
+    return curves
+
+
+def plot_learning_curve(run_dir: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, path: Path | None = None) -> None:
+    plt = _pyplot()
+    curves = read_monitors(run_dir) if curves is None else curves
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, (steps, returns) in curves.items():
+        window = max(1, min(500, len(returns) // 20))
+        smooth = np.convolve(returns, np.ones(window) / window, mode="valid")
+        ax.plot(steps[window - 1 :], smooth, label=name)
+    ax.set_xlabel("agent-steps (per monitor)")
+    ax.set_ylabel("episode return (moving mean)")
+    ax.set_title("learning curve")
+    if curves:
+        ax.legend(fontsize=7)
+    _save_figure(fig, path or run_dir / "learning_curve.png")
+    plt.close(fig)
+
+
+def plot_shares_over_time(r: Any, path: Path) -> None:
+    plt = _pyplot()
+    over_time = r.shares_over_time()  # (T, N, K)
+    T, N, K = over_time.shape
+    fig, axes = plt.subplots(1, N, figsize=(3.2 * N, 3), sharey=True, squeeze=False)
+    for i in range(N):
+        ax = axes[0, i]
+        for k, name in enumerate(r.share_names):
+            ax.plot(np.arange(1, T + 1), over_time[:, i, k], label=name)
+        ax.set_title(f"lab_{i}")
+        ax.set_xlabel("step")
+    axes[0, 0].set_ylabel("mean share (running games)")
+    axes[0, -1].legend(fontsize=7)
+    fig.suptitle("learned policy: mean shares over time", y=1.04)
+    _save_figure(fig, path)
+    plt.close(fig)
+
+
+def plot_outcomes(summaries: dict[str, dict[str, Any]], path: Path) -> None:
+    plt = _pyplot()
+    names = list(summaries)
+    outcomes = list(next(iter(summaries.values()))["outcomes"])
+    fig, ax = plt.subplots(figsize=(1.2 * len(names) + 3, 3.5))
+    width = 0.8 / len(outcomes)
+    x = np.arange(len(names))
+    for k, outcome in enumerate(outcomes):
+        rates = np.array([summaries[n]["outcomes"][outcome]["rate"] for n in names])
+        ci = np.array([summaries[n]["outcomes"][outcome]["ci95"] for n in names])
+        ax.bar(x + k * width, rates, width, yerr=np.clip([rates - ci[:, 0], ci[:, 1] - rates], 0.0, None), label=outcome, capsize=2)
+    ax.set_xticks(x + 0.4 - width / 2, names, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("rate (95% CI)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("outcome rates")
+    _save_figure(fig, path)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# evaluate and compare
+# --------------------------------------------------------------------------------------------
+
+
+def finished_run(path: str) -> tuple[Path, dict[str, Any]]:
+    run_dir = Path(path)
+    if not run_dir.is_dir():
+        raise UsageError(f"run folder {path} does not exist")
+    config = read_json(run_dir / "config.json")
+    if not (run_dir / "metrics.json").exists():
+        raise UsageError(f"{run_dir} is not a finished run (no metrics.json); finish it with `train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}`")
+    return run_dir, config
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from labrace.agents.policy import write_json
+
+    run_dir, config = finished_run(args.run_dir)
+    if args.episodes < 1:
+        raise UsageError(f"--episodes must be at least 1; got {args.episodes}")
+    game = game_from_config(config, args.scenario, parse_assignments(args.set, "--set"))
+    policies = load_run_policies(run_dir, config, game)
+    scenario = args.scenario or config["scenario"]
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"-{scenario}" + ("-" + "-".join(args.set) if args.set else ""))
+    out_dir = run_dir / "eval"
+    out_dir.mkdir(exist_ok=True)
+    metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag)
+    metrics["scenario"] = scenario
+    write_json(out_dir / f"metrics{tag}.json", metrics)
+    print(summary_table(metrics))
+    print(f"\nwrote {out_dir}/metrics{tag}.json, episodes{tag}.csv and plots")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from labrace.agents.evaluation import fmt_ci
+    from labrace.agents.policy import atomic_write_text
+
+    runs = [finished_run(path) for path in args.run_dirs]
+    lines = [
+        "| run | env | scenario | trainer | algo | steps | mean return | welfare | catastrophe | coordinated | racing index | coordination index |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    learned = {}
+    curves = {}
+    for run_dir, config in runs:
+        metrics = read_json(run_dir / "metrics.json")
+        s = metrics["profiles"]["learned"]
+        learned[run_dir.name] = s
+        lines.append(
+            f"| {run_dir.name} | {config['env']} | {config['scenario']} | {config['trainer']} | {config['algo']} | {metrics['training']['timesteps']:,} "
+            f"| {fmt_ci(s['mean_return'])} | {fmt_ci(s['welfare'])} | {_rate(s, 'catastrophe')} | {_rate(s, 'coordinated')} "
+            f"| {fmt_ci(s['racing_index'])} | {fmt_ci(s['coordination_index'])} |"
+        )
+        for name, curve in read_monitors(run_dir).items():
+            curves[f"{run_dir.name}:{name}"] = curve
+    table = "\n".join(lines)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "compare.md", "# labrace runs (learned profiles, 95% CI)\n\n" + table + "\n")
+    if len({tuple(s["outcomes"]) for s in learned.values()}) == 1:
+        plot_outcomes(learned, out / "compare_outcomes.png")
+    plot_learning_curve(out, curves, out / "compare_learning_curves.png")
+    print(table)
+    print(f"\nwrote {out}/compare.md and plots")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] not in ("train", "evaluate", "compare", "-h", "--help"):
+        argv = ["train", *argv]  # `python train.py [train options]` means `train`
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"train.py {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
