@@ -6,6 +6,7 @@
     python train.py train --algo dqn --set action_type=discrete
     python train.py evaluate results/<run> --scenario misuse_hawks --episodes 2000
     python train.py compare results/<run-a> results/<run-b>
+    python train.py sweep all --budget small   # the reference study → results/REPORT.md (~15 min)
 
 One readable path from arguments to results (in the manner of CleanRL): arguments → validated
 config (the env's own checks; a bad value exits 2 with one line naming it) → trainer
@@ -92,10 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
         "  python train.py train --algo dqn --set action_type=discrete\n"
         "  python train.py evaluate results/<run> --scenario misuse_hawks\n"
         "  python train.py compare results/<run-a> results/<run-b>\n"
+        "  python train.py sweep h1 --budget small\n"
         "`python train.py <command> --help` explains each option.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,compare}")
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,compare,sweep}")
 
     train = commands.add_parser("train", help="train a policy and evaluate it against the baselines", formatter_class=HelpFormatter)
     train.add_argument("--env", default=DEFAULT_ENV, help=f"environment, one of {sorted(ENVIRONMENTS)}")
@@ -114,7 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-episodes", type=int, default=DEFAULT_EVAL_EPISODES, help="evaluation episodes per policy profile")
     train.add_argument("--checkpoint-every", type=int, default=100_000, help="save a checkpoint every this many steps (shared trainer)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--no-plots", action="store_true", help="skip the plots (sweeps: the study draws its own figures)")
     train.set_defaults(func=cmd_train)
+
+    from labrace.agents.studies import list_studies
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run a study (a grid of configs x seeds, agents/studies/<study>.py) and write results/REPORT.md",
+        formatter_class=HelpFormatter,
+    )
+    sweep.add_argument("study", choices=[*list_studies(), "all"], help="which study; 'all' runs every one")
+    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in about 15 min on 2 cores; full: the published figures")
+    sweep.add_argument("--backend", default="local", choices=["local", "ray"], help="local worker processes, or Ray core tasks (needs the rllib extra)")
+    sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
+    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs with the local backend")
+    sweep.add_argument("--out", default=str(RESULTS / "studies"), help="folder of the run folders (<out>/<budget>/<study>/<point>-s<seed>)")
+    sweep.add_argument("--report", default=str(RESULTS / "REPORT.md"), help="the report to (re)write from every study's finished runs")
+    sweep.add_argument("--report-only", action="store_true", help="do not train; rewrite the report from the runs already finished")
+    sweep.set_defaults(func=cmd_sweep)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a finished run's policy (optionally in another scenario) against the baselines", formatter_class=HelpFormatter)
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by `train`")
@@ -262,6 +282,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--run-name must be a plain folder name; got {name!r}")
     run_dir = Path(args.out) / name
     finished = (run_dir / "metrics.json").exists()
+    if finished and getattr(args, "default_run", False):
+        # `python train.py` again: the default run is deterministic and done; show it, change nothing
+        print(summary_table(read_json(run_dir / "metrics.json")))
+        print(f"\n{run_dir} is already trained (same seed, same result); `python train.py train --overwrite` trains it again")
+        return 0
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
     if args.resume:
@@ -289,9 +314,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"\ninterrupted; continue with: python train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}", file=sys.stderr)
         return 130
     train_seconds = time.perf_counter() - start
-    metrics = evaluate_run(game, result.policies, config["eval_episodes"], config["seed"] + 1, run_dir)
+    metrics = evaluate_run(game, result.policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots)
     metrics["training"] = {"trainer": result.trainer, "algo": result.algo, "timesteps": result.timesteps, "wall_seconds": round(train_seconds, 2), "report": result.report}
-    plot_learning_curve(run_dir)
+    if not args.no_plots:
+        plot_learning_curve(run_dir)
     write_json(run_dir / "metrics.json", metrics)  # last: marks the run finished
     print(summary_table(metrics))
     if result.trainer == "independent":
@@ -334,7 +360,7 @@ def load_run_policies(run_dir: Path, config: dict[str, Any], game: Any) -> list[
 # --------------------------------------------------------------------------------------------
 
 
-def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "") -> dict[str, Any]:
+def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "", plots: bool = True) -> dict[str, Any]:
     """Learned profile and every scripted baseline (self-play), cross-play, CSV and plots."""
     from labrace.agents.baselines import BASELINES, make_baseline
     from labrace.agents.evaluation import cross_play, episode_rows, rollout, summarize
@@ -354,8 +380,9 @@ def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_di
     backgrounds["learned"] = learned[1:] if len(learned) > 1 else learned[0]
     crossplay = cross_play(game, learned[0], backgrounds, episodes, seed)
     write_csv(out_dir / f"episodes{tag}.csv", rows)
-    plot_shares_over_time(learned_rollouts, out_dir / f"shares_over_time{tag}.png")
-    plot_outcomes(summaries, out_dir / f"outcomes{tag}.png")
+    if plots:
+        plot_shares_over_time(learned_rollouts, out_dir / f"shares_over_time{tag}.png")
+        plot_outcomes(summaries, out_dir / f"outcomes{tag}.png")
     return {
         "env": game.name,
         "config": dataclasses.asdict(game.config),
@@ -575,15 +602,52 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the study's unfinished runs (skipping finished ones), then rewrite the report."""
+    from tqdm import tqdm
+
+    from labrace.agents import sweep
+    from labrace.agents.studies import list_studies, load_study
+
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1; got {args.workers}")
+    names = list_studies() if args.study == "all" else [args.study]
+    out, failed = Path(args.out), []
+    for name in names if not args.report_only else []:
+        runs = sweep.plan(load_study(name), args.budget, out)
+        todo = [run for run in runs if not run.finished]
+        print(f"study {name} ({args.budget}): {len(runs)} runs, {len(runs) - len(todo)} finished, {len(todo)} to run ({args.backend})")
+        with tqdm(total=len(todo), desc=name, unit="run") as bar:
+
+            def progress(result: tuple[str, int, str]) -> None:
+                bar.update(1)
+                if result[1] != 0:
+                    failed.append(result)
+                    tqdm.write(f"run {result[0]} failed (exit {result[1]}); log: {out / args.budget / name / 'logs' / (result[0] + '.log')}")
+
+            if args.backend == "ray":
+                sweep.run_ray(todo, str(Path(__file__).resolve()), args.address, progress)
+            else:
+                sweep.run_local(todo, str(Path(__file__).resolve()), args.workers, progress)
+    report = sweep.write_report(list_studies(), args.budget, out, Path(args.report))
+    print(f"wrote {report}")
+    if failed:
+        print(f"{len(failed)} run(s) failed; run the same command again to retry them", file=sys.stderr)
+        return 1
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] not in ("train", "evaluate", "compare", "-h", "--help"):
+    default_run = not argv
+    if not argv or argv[0] not in ("train", "evaluate", "compare", "sweep", "-h", "--help"):
         argv = ["train", *argv]  # `python train.py [train options]` means `train`
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.default_run = default_run
     try:
         return args.func(args)
     except UsageError as exc:

@@ -1,7 +1,8 @@
 """Run a study's grid of configs x seeds, locally in worker processes or on a Ray cluster.
 
-Every run is one ``python train.py train …`` command writing ``<out>/<study>/<point>-s<seed>/``;
-``metrics.json`` is written last, so a run folder that has it is finished. Started again, a sweep
+Every run is one ``python train.py train …`` command writing ``<out>/<budget>/<study>/<point>-s<seed>/``;
+``metrics.json`` is written last, so a run folder that has it (made by the same command, as its
+``config.json`` records) is finished. Started again, a sweep
 skips finished runs and redoes (``--overwrite``) any run that was cut off, losing nothing. The same
 command runs under both backends: local worker processes (a thread per worker waits on its
 subprocess), or Ray core tasks (``--backend ray [--address ADDR]``), which need labrace installed
@@ -40,7 +41,15 @@ class RunSpec:
 
     @property
     def finished(self) -> bool:
-        return (self.run_dir / "metrics.json").exists()
+        """metrics.json is written last; and the run was made by this very command (a study file
+        whose budget or grid changed since gets its runs redone, not silently reused)."""
+        if not (self.run_dir / "metrics.json").exists():
+            return False
+        try:
+            command = json.loads((self.run_dir / "config.json").read_text()).get("command", [])
+        except (OSError, ValueError):
+            return False
+        return [arg for arg in command[1:] if arg != "--overwrite"] == list(self.argv)
 
 
 def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
@@ -53,7 +62,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
         env, scenario = study.env(point)
         sets = [f"--set={field}={value!r}" for field, value in study.overrides(point).items()]
         for seed in spec.seeds:
-            run_dir = out / study.name / f"{point_label(point)}-s{seed}"
+            run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
             argv = (
                 "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={study.trainer}", f"--algo={study.algo}",
                 f"--timesteps={spec.timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
@@ -110,7 +119,11 @@ def run_ray(runs: Sequence[RunSpec], train_script: str, address: str | None, pro
 
 
 def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
-    """One row per finished run: the grid point, the seed and the learned profile's metrics."""
+    """One row per finished run: the grid point, the seed and the learned profile's metrics.
+
+    Metrics: ``<outcome>_rate`` for each outcome of the env, ``racing_index``,
+    ``coordination_index``, ``welfare``, ``mean_return`` and ``share_<name>`` (mean shares).
+    """
     rows = []
     for run in plan(study, budget, out):
         if not run.finished:
@@ -119,7 +132,7 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
         learned = metrics["profiles"]["learned"]
         row: dict[str, Any] = {**run.point, "seed": run.seed}
         for name, outcome in learned["outcomes"].items():
-            row[name] = outcome["rate"]
+            row[f"{name}_rate"] = outcome["rate"]
         for index in ("racing_index", "coordination_index", "welfare", "mean_return"):
             row[index] = learned[index]["mean"] if learned.get(index) else None
         for name, share in learned["shares"]["all_labs"].items():
@@ -129,7 +142,7 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
 
 
 def section(study: Study, budget: str, out: Path) -> str:
-    """The study's section of REPORT.md (figures under ``out/<study>/``)."""
+    """The study's section of REPORT.md (figures under ``out/<budget>/<study>/``)."""
     rows = collect(study, budget, out)
     expected = len(plan(study, budget, out))
     header = [
@@ -145,8 +158,9 @@ def section(study: Study, budget: str, out: Path) -> str:
     ]
     if not rows:
         return "\n".join(header + ["No finished runs yet."])
-    (out / study.name).mkdir(parents=True, exist_ok=True)
-    return "\n".join(header + [study.analyse(rows, out / study.name)])
+    figures = out / budget / study.name
+    figures.mkdir(parents=True, exist_ok=True)
+    return "\n".join(header + [study.analyse(rows, figures)])
 
 
 def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -> Path:
@@ -154,7 +168,8 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -
     parts = [
         "# labrace reference study",
         "",
-        f"Budget `{budget}`; written {datetime.date.today().isoformat()} by `python train.py sweep all --budget {budget}`. "
+        f"Budget `{budget}`; written {datetime.date.today().isoformat()} by `python train.py sweep all --budget {budget}` "
+        f"(runs under `{out.as_posix()}/{budget}/`). "
         "Every verdict below is computed from the runs by the study's own file under `agents/studies/` "
         "(*holds*: every comparison goes the hypothesised way with non-overlapping 95% intervals; *fails*: none does; "
         "*depends*: some do). They are what this budget found, including where it contradicts the hypothesis.",
@@ -164,7 +179,8 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -
         parts += [section(load_study(name), budget, out), ""]
     text = "\n".join(parts)
     # figures are linked relative to the report: keep the report beside the studies folder
-    relative = out.relative_to(report.parent) if out.is_relative_to(report.parent) else out
+    root = (out / budget).resolve()
+    relative = root.relative_to(report.parent.resolve()) if root.is_relative_to(report.parent.resolve()) else root
     text = text.replace("](studies/", f"]({relative.as_posix()}/")
     tmp = report.with_name(f".{report.name}.tmp")
     tmp.write_text(text)

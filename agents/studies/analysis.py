@@ -13,7 +13,12 @@ import numpy as np
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 
 
-def seed_mean(values: Sequence[float]) -> dict[str, float]:
+def is_fraction(metric: str) -> bool:
+    """Rates, indices and shares live in [0, 1]; their intervals are clipped to it."""
+    return metric.endswith(("_rate", "_index")) or metric.startswith("share_") or metric == "theory"
+
+
+def seed_mean(values: Sequence[float], fraction: bool = False) -> dict[str, float]:
     """Mean over seeds with a 95% t interval (``lo == hi == mean`` for a single seed)."""
     values = np.asarray([v for v in values if v is not None], dtype=np.float64)
     n = len(values)
@@ -21,7 +26,10 @@ def seed_mean(values: Sequence[float]) -> dict[str, float]:
         return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
     mean = float(values.mean())
     half = T95.get(n - 1, 1.96) * float(values.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
-    return {"mean": mean, "lo": mean - half, "hi": mean + half, "n": n}
+    lo, hi = mean - half, mean + half
+    if fraction:
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    return {"mean": mean, "lo": lo, "hi": hi, "n": n}
 
 
 def by_point(rows: list[dict[str, Any]], axes: Sequence[str], metric: str) -> dict[tuple, dict[str, float]]:
@@ -29,7 +37,8 @@ def by_point(rows: list[dict[str, Any]], axes: Sequence[str], metric: str) -> di
     groups: dict[tuple, list[float]] = {}
     for row in rows:
         groups.setdefault(tuple(row[a] for a in axes), []).append(row.get(metric))
-    return {key: seed_mean(values) for key, values in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0])))}
+    fraction = is_fraction(metric)
+    return {key: seed_mean(values, fraction) for key, values in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0])))}
 
 
 def fmt(cell: Mapping[str, float], digits: int = 2) -> str:

@@ -16,7 +16,7 @@ from labrace.agents.studies import Budget, Study
 from labrace.agents.studies.analysis import by_point, differs, heatmaps, markdown_table, verdict
 
 AXES = {"misuse_concern": (0.1, 0.5, 0.9), "distrust": (0.1, 0.5, 0.9), "accident_concern": (0.2, 0.8)}
-METRICS = {"racing index": "racing_index", "catastrophe rate": "catastrophe", "coordinated rate": "coordinated", "welfare": "welfare"}
+METRICS = {"racing index": "racing_index", "catastrophe rate": "catastrophe_rate", "coordinated rate": "coordinated_rate", "welfare": "welfare"}
 
 
 def overrides(point: dict[str, Any]) -> dict[str, Any]:
@@ -30,13 +30,13 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     lo_m, hi_m = min(r["misuse_concern"] for r in rows), max(r["misuse_concern"] for r in rows)
     lo_d, hi_d = min(r["distrust"] for r in rows), max(r["distrust"] for r in rows)
     axes = ("misuse_concern", "distrust", "accident_concern")
-    racing, catastrophe = by_point(rows, axes, "racing_index"), by_point(rows, axes, "catastrophe")
+    racing, catastrophe = by_point(rows, axes, "racing_index"), by_point(rows, axes, "catastrophe_rate")
     corner = [(hi_m, hi_d, x) for x in (low_x, high_x)], [(lo_m, lo_d, x) for x in (low_x, high_x)]
     racing_signs = [differs(racing[a], racing[b]) for a, b in zip(*corner)]
     catastrophe_signs = [differs(catastrophe[a], catastrophe[b]) for a, b in zip(*corner)]
     cells = sorted({(p[0], p[1]) for p in racing})
     accident_signs = [differs(racing[(m, d, high_x)], racing[(m, d, low_x)]) for m, d in cells]
-    heatmaps(rows, "misuse_concern", "distrust", "accident_concern", {"racing index": "racing_index", "catastrophe rate": "catastrophe", "coordinated rate": "coordinated"}, out / "heatmaps.png")
+    heatmaps(rows, "misuse_concern", "distrust", "accident_concern", {"racing index": "racing_index", "catastrophe rate": "catastrophe_rate", "coordinated rate": "coordinated_rate"}, out / "heatmaps.png")
     return "\n".join(
         [
             f"- racing index higher at (misuse {hi_m}, distrust {hi_d}) than at (misuse {lo_m}, distrust {lo_d}), at each accident concern: **{verdict(racing_signs)}**",
@@ -59,7 +59,7 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=30_000, eval_episodes=300, axes={"misuse_concern": (0.1, 0.9), "distrust": (0.1, 0.9)}),
-        "full": Budget(timesteps=300_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
+        "small": Budget(timesteps=100_000, eval_episodes=300, axes={"misuse_concern": (0.1, 0.9), "distrust": (0.1, 0.9)}),
+        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
     },
 )

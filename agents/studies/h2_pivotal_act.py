@@ -19,9 +19,9 @@ BASE_RATE = RaceConfig().coordination_rate
 AXES = {"pivotal_act": (False, True), "coordination": ("hard", "easy")}
 METRICS = {
     "racing index": "racing_index",
-    "catastrophe rate": "catastrophe",
-    "coordinated rate": "coordinated",
-    "pivotal-act rate": "pivotal_act",
+    "catastrophe rate": "catastrophe_rate",
+    "coordinated rate": "coordinated_rate",
+    "pivotal-act rate": "pivotal_act_rate",
     "welfare": "welfare",
 }
 
@@ -33,11 +33,11 @@ def overrides(point: dict[str, Any]) -> dict[str, Any]:
 
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     axes = ("pivotal_act", "coordination")
-    racing, catastrophe = by_point(rows, axes, "racing_index"), by_point(rows, axes, "catastrophe")
+    racing, catastrophe = by_point(rows, axes, "racing_index"), by_point(rows, axes, "catastrophe_rate")
     levels = sorted({r["coordination"] for r in rows})
     race_more = [differs(racing[(True, c)], racing[(False, c)]) for c in levels]
     riskier = [differs(catastrophe[(True, c)], catastrophe[(False, c)]) for c in levels]
-    bars(rows, axes, {"racing index": "racing_index", "catastrophe": "catastrophe", "coordinated": "coordinated", "pivotal act": "pivotal_act"}, out / "bars.png")
+    bars(rows, axes, {"racing index": "racing_index", "catastrophe": "catastrophe_rate", "coordinated": "coordinated_rate", "pivotal act": "pivotal_act_rate"}, out / "bars.png")
     return "\n".join(
         [
             f"- labs race more where a unilateral act is possible (each coordination level): **{verdict(race_more)}**",
@@ -59,7 +59,7 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=30_000, eval_episodes=300),
-        "full": Budget(timesteps=300_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
+        "small": Budget(timesteps=100_000, eval_episodes=300),
+        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
     },
 )

@@ -41,10 +41,10 @@ def theory(point: dict[str, Any]) -> float | None:
 
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     for row in rows:
-        row["danger"] = row.get("disaster", row.get("catastrophe"))
+        row["danger_rate"] = row.get("disaster_rate", row.get("catastrophe_rate"))
         row["theory"] = theory(row)
     axes = ("env", "num_labs", "information", "enmity")
-    danger = by_point(rows, axes, "danger")
+    danger = by_point(rows, axes, "danger_rate")
     points = list(danger)
     labs, infos, enmities = sorted({p[1] for p in points}), sorted({p[2] for p in points}, key=["none", "partial", "public"].index), sorted({p[3] for p in points})
     lines = []
@@ -61,7 +61,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         lines
         + [
             "",
-            markdown_table(rows, axes, {"danger (learned)": "danger", "theory (Nash)": "theory", "safety share": "share_safety"}),
+            markdown_table(rows, axes, {"danger (learned)": "danger_rate", "theory (Nash)": "theory", "safety share": "share_safety"}),
             "",
             "![H3 danger](studies/h3/danger.png)",
         ]
@@ -99,7 +99,7 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=30_000, eval_episodes=300, axes={"information": ("none", "public")}),
-        "full": Budget(timesteps=300_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
+        "small": Budget(timesteps=100_000, eval_episodes=300, axes={"information": ("none", "public")}),
+        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
     },
 )

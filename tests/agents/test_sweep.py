@@ -24,7 +24,7 @@ FAKE_TRAIN = textwrap.dedent(
     if run.exists() and "--overwrite" not in sys.argv:
         sys.exit(2)
     run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text("{}")
+    (run / "config.json").write_text(json.dumps({"command": ["train.py", *sys.argv[1:]]}))
     seed = int(args["seed"])
     learned = {
         "outcomes": {"catastrophe": {"rate": 0.1 * seed}, "coordinated": {"rate": 0.5}},
@@ -91,6 +91,7 @@ def test_plan_names_runs_by_point_and_seed(tmp_path):
         "num_labs-3_pivotal_act-False-s1",
     ]
     assert "--set=num_labs=3" in runs[2].argv and "--timesteps=256" in runs[0].argv
+    assert runs[0].run_dir == tmp_path / "small" / "tiny" / runs[0].name
     assert point_label({"a": 1, "b": "x y"}) == "a-1_b-xy"
 
 
@@ -110,6 +111,14 @@ def test_local_sweep_skips_finished_runs_and_redoes_cut_off_ones(tmp_path, fake_
     assert (runs[0].run_dir / "metrics.json").stat().st_mtime_ns == finished_before
 
 
+def test_a_changed_budget_redoes_the_runs(tmp_path, fake_train):
+    study = tiny_study()
+    sweep.run_local(sweep.plan(study, "small", tmp_path), fake_train, workers=2)
+    assert all(run.finished for run in sweep.plan(study, "small", tmp_path))
+    bigger = Study(**{**study.__dict__, "budgets": {"small": Budget(timesteps=512, eval_episodes=20, seeds=(0, 1), axes={"pivotal_act": (False,)})}})
+    assert not any(run.finished for run in sweep.plan(bigger, "small", tmp_path))
+
+
 def test_collect_and_report_with_confidence_intervals(tmp_path, fake_train):
     from labrace.agents.studies.analysis import by_point, markdown_table
 
@@ -117,6 +126,8 @@ def test_collect_and_report_with_confidence_intervals(tmp_path, fake_train):
     sweep.run_local(sweep.plan(study, "small", tmp_path), fake_train, workers=2)
     rows = sweep.collect(study, "small", tmp_path)
     assert len(rows) == 4 and {r["seed"] for r in rows} == {0, 1}
+    assert {"catastrophe_rate", "coordinated_rate", "racing_index", "share_speed"} <= set(rows[0])
+    assert by_point(rows, ("num_labs",), "catastrophe_rate")[(2,)]["lo"] == 0.0  # rate intervals stay in [0, 1]
     cell = by_point(rows, ("num_labs",), "racing_index")[(2,)]
     assert cell["mean"] == pytest.approx(0.25) and cell["n"] == 2
     assert cell["lo"] < 0.25 < cell["hi"]  # t interval over the two seeds (0.2 and 0.3)
