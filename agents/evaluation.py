@@ -59,6 +59,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 
 from labrace.agents.policy import Policy, as_policy
+from labrace.envs.adapters import group_by_policy
 
 #: share names counted by the racing / coordination indices in every env (race_v0's allocation)
 RACING_SHARES = ("speed",)
@@ -176,19 +177,6 @@ def _step_shares(kind: str, game: Any, state: Any, actions: np.ndarray, size: in
     return np.asarray(actions, dtype=np.float64).reshape(actions.shape[:2] + (-1,))
 
 
-def _policy_groups(policies: Sequence[Policy]) -> list[tuple[Policy, list[int]]]:
-    """Labs grouped by policy object, so that each distinct policy acts once per step."""
-    groups: list[tuple[Policy, list[int]]] = []
-    for lab, policy in enumerate(policies):
-        for known, labs in groups:
-            if known is policy:
-                labs.append(lab)
-                break
-        else:
-            groups.append((policy, [lab]))
-    return groups
-
-
 def _profile(game: Any, policies: Any) -> list[Policy]:
     if not isinstance(policies, (list, tuple)):
         policies = [policies] * game.num_agents
@@ -207,7 +195,7 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
     if not isinstance(num_episodes, (int, np.integer)) or num_episodes < 1:
         raise ValueError(f"num_episodes must be a positive integer; got {num_episodes!r}")
     profile = _profile(game, policies)
-    groups = _policy_groups(profile)
+    groups = group_by_policy(range(len(profile)), profile)
     module = env_module(game)
     kind, share_names = _share_spec(game, module)
     K = len(share_names)

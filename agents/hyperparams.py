@@ -12,7 +12,7 @@ Keys that are not Stable-Baselines3 constructor arguments (:data:`TRAINER_KEYS`)
 * ``rounds``: independent trainer: rounds of alternating best responses.
 * ``check_fraction``: independent trainer: the convergence check trains each lab further for
   this fraction of one round's budget and reports what it gains.
-* ``focal_env``: independent trainer: ``"batched"`` (FocalVecEnv over the batched core) or
+* ``focal_env``: independent trainer: ``"batched"`` (the focal form of GameVecEnv over the batched core) or
   ``"gymnasium"`` (DummyVecEnv of Gymnasium FocalLabEnv copies; same episodes, slower).
 * ``policy``: the SB3 policy class name.
 

@@ -12,7 +12,7 @@ One SB3 model per lab. Each *round* visits the labs in order 0, 1, …, N-1: lab
 ``timesteps / rounds`` steps in the single-agent view with focal lab i, against the *current*
 policies of all other labs, which stay frozen meanwhile and act deterministically, as at
 evaluation. Later labs in a round respond to the earlier labs' updated policies (a Gauss-Seidel
-sweep). The single-agent view is :class:`~labrace.agents.focal_vec_env.FocalVecEnv` (B games of
+sweep). The single-agent view is the focal form of :class:`~labrace.envs.vec_env.GameVecEnv` (B games of
 the batched core) by default; the hyperparameter ``focal_env="gymnasium"`` uses copies of the
 Gymnasium ``FocalLabEnv`` with ``background=[…policies]`` instead, which play the same episodes
 about ten times slower (a test checks the two agree step for step).
@@ -216,15 +216,15 @@ def train_shared(
 def focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, seed: int | None = None, batched: bool = True):
     """SB3 VecEnv of ``n_envs`` games in which lab ``lab`` learns and ``background`` plays the others.
 
-    ``batched=True``: one :class:`FocalVecEnv` over the batched core (one ``act`` call per
-    background policy per step for all games). ``batched=False``: ``n_envs`` Gymnasium
-    ``FocalLabEnv`` copies in a ``DummyVecEnv`` (one game each; the same episodes as
-    ``FocalVecEnv`` with one game and the same seed, about ten times slower).
+    ``batched=True``: the focal form of :class:`~labrace.envs.vec_env.GameVecEnv` over the batched
+    core (one ``act`` call per background policy per step for all games). ``batched=False``:
+    ``n_envs`` Gymnasium ``FocalLabEnv`` copies in a ``DummyVecEnv`` (one game each; the same
+    episodes as the batched form with one game and the same seed, about ten times slower).
     """
     if batched:
-        from labrace.agents.focal_vec_env import FocalVecEnv  # SB3 is imported only when training
+        from labrace.envs.vec_env import GameVecEnv  # SB3 is imported only when training
 
-        return FocalVecEnv(game, lab, background, n_envs, seed=seed)
+        return GameVecEnv(game, n_envs, seed=seed, focal_lab=lab, background=background)
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from labrace.envs.adapters import FocalLabEnv

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium
@@ -172,15 +172,7 @@ class FocalLabEnv(GameView, gymnasium.Env):
         self.action_space = game.action_space
         self.other_labs = [i for i in range(game.num_agents) if i != self.focal_lab]
         policies = background_policies(game, game.background if background is None else background, len(self.other_labs))
-        # group the other labs by policy object: one act() call per distinct policy
-        self._groups: list[tuple[Any, list[int]]] = []
-        for lab, policy in zip(self.other_labs, policies):
-            for known, labs in self._groups:
-                if known is policy:
-                    labs.append(lab)
-                    break
-            else:
-                self._groups.append((policy, [lab]))
+        self._groups = group_by_policy(self.other_labs, policies)
         self._state: Any = None
         self._done = True
 
@@ -217,6 +209,19 @@ class FocalLabEnv(GameView, gymnasium.Env):
 
     def render(self):
         return render_game(self.game, self._state, self.render_mode)
+
+
+def group_by_policy(labs: Sequence[int], policies: Sequence[Any]) -> list[tuple[Any, list[int]]]:
+    """Labs grouped by policy object (in first-seen order): each distinct policy acts once per step."""
+    groups: list[tuple[Any, list[int]]] = []
+    for lab, policy in zip(labs, policies):
+        for known, members in groups:
+            if known is policy:
+                members.append(lab)
+                break
+        else:
+            groups.append((policy, [lab]))
+    return groups
 
 
 def policy_actions(policy: Any, observations: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:

@@ -1,14 +1,22 @@
-"""Stable-Baselines3 ``VecEnv`` over a batched core: B games x N labs = B*N rows, one shared policy.
+"""Stable-Baselines3 ``VecEnv`` over a batched core: every lab a row, or one focal lab per game.
 
-Row ``b * N + i`` is lab ``i`` of game ``b``. Every lab sees its own type in its observation, so
-one parameter-shared policy can condition on it. All N rows of a game finish together; the VecEnv
-then stores each row's ``terminal_observation`` (and ``TimeLimit.truncated`` for time-outs) in its
-info dict, together with the game's outcome keys, and resets that game (SB3's auto-reset contract).
+* ``GameVecEnv(game, B)``: B games x N labs = B*N rows, one parameter-shared policy. Row
+  ``b * N + i`` is lab ``i`` of game ``b``; every lab sees its own type in its observation, so
+  one shared policy can condition on it.
+* ``GameVecEnv(game, B, focal_lab=i, background=...)``: B rows, the focal lab ``i`` of each game;
+  the other labs are played by background policies (as in the Gymnasium single-agent view
+  ``FocalLabEnv``, of which this is the batched form: one ``act`` call per distinct background
+  policy per step for all games). The independent trainer learns here.
+
+All labs of a game finish together; the VecEnv then stores each of the game's rows'
+``terminal_observation`` (and ``TimeLimit.truncated`` for time-outs) in its info dict, together
+with the lab's info keys (outcome, winner, …), and resets that game (SB3's auto-reset contract).
 
 All games share one random stream: ``seed(s)`` (or ``seed=`` at construction) makes the whole
-batch reproducible, and with one game it reproduces the PettingZoo env seeded with ``s`` exactly.
-``get_attr``/``set_attr``/``env_method`` resolve names on the game (``config``, ``num_agents``, …)
-and then on this VecEnv, and return one entry per requested row: rows share one game object.
+batch reproducible, and with one game it reproduces the PettingZoo env (every lab a row) or the
+``FocalLabEnv`` (focal form) seeded with ``s`` exactly. ``get_attr``/``set_attr``/``env_method``
+resolve names on the game (``config``, ``num_agents``, …) and then on this VecEnv, and return one
+entry per requested row: rows share one game object. No rule of any game is implemented here.
 """
 
 from __future__ import annotations
@@ -20,22 +28,63 @@ import numpy as np
 from gymnasium.utils import seeding
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
-from labrace.envs.adapters import GameView, check_render_mode
+from labrace.envs.adapters import GameView, check_render_mode, group_by_policy, policy_actions
 from labrace.envs.core import BatchedGame, check_int
 
 
 class GameVecEnv(GameView, VecEnv):
-    """SB3 VecEnv of ``num_games`` games of ``game`` (``num_envs = num_games * game.num_agents``)."""
+    """SB3 VecEnv of ``num_games`` games of ``game``: B*N rows, or B focal rows (see the module)."""
 
-    def __init__(self, game: BatchedGame, num_games: int, seed: int | None = None, render_mode: str | None = None) -> None:
+    def __init__(
+        self,
+        game: BatchedGame,
+        num_games: int,
+        seed: int | None = None,
+        render_mode: str | None = None,
+        focal_lab: int | None = None,
+        background: Any = None,
+    ) -> None:
         self.game = game
         self.num_games = check_int("num_envs", num_games, 1, 1_000_000)
         self.num_labs = game.num_agents
+        self.focal_lab = None if focal_lab is None else check_int("focal_lab", focal_lab, 0, game.num_agents - 1)
+        self._background_groups: list[tuple[Any, list[int]]] = []
+        if self.focal_lab is not None:
+            from labrace.agents.baselines import background_policies  # agents build on envs
+
+            others = [i for i in range(self.num_labs) if i != self.focal_lab]
+            policies = background_policies(game, game.background if background is None else background, len(others))
+            self._background_groups = group_by_policy(others, policies)
+        self.rows_per_game = self.num_labs if self.focal_lab is None else 1
         self.render_mode = check_render_mode(game, render_mode)  # read by VecEnv.__init__
-        super().__init__(self.num_games * self.num_labs, game.observation_space, game.action_space)
+        super().__init__(self.num_games * self.rows_per_game, game.observation_space, game.action_space)
         self._rng, _ = seeding.np_random(seed)
         self._state: Any = None
         self._actions: np.ndarray | None = None
+
+    # ---- rows <-> (games, labs) --------------------------------------------------------------
+
+    def _rows(self, values: np.ndarray) -> np.ndarray:
+        """(B, N, ...) per-lab values → this VecEnv's rows: all labs, or the focal lab."""
+        if self.focal_lab is None:
+            return values.reshape((self.num_envs,) + values.shape[2:])
+        return values[:, self.focal_lab]
+
+    def _joint_actions(self, actions: np.ndarray) -> np.ndarray:
+        """Row actions → every lab's action (B, N, ...), background labs asked for theirs."""
+        shape = (self.num_games, self.num_labs) + tuple(self.action_space.shape)
+        if self.focal_lab is None:
+            return actions.reshape(shape)
+        joint = np.empty(shape, dtype=actions.dtype if actions.dtype.kind in "iuf" else np.float64)
+        joint[:, self.focal_lab] = actions
+        observations = self.game.observe(self._state)  # (B, N, D)
+        for policy, labs in self._background_groups:
+            acted = policy_actions(policy, observations[:, labs].reshape(self.num_games * len(labs), -1), self._rng)
+            joint[:, labs] = np.asarray(acted).reshape((self.num_games, len(labs)) + shape[2:])
+        return joint
+
+    def _lab_of_row(self, row: int) -> tuple[int, int]:
+        return (row // self.num_labs, row % self.num_labs) if self.focal_lab is None else (row, self.focal_lab)
 
     # ---- the VecEnv contract --------------------------------------------------------------
 
@@ -58,28 +107,28 @@ class GameVecEnv(GameView, VecEnv):
         expected = (self.num_envs,) + tuple(self.action_space.shape)
         if actions.shape != expected:
             raise ValueError(f"{self.game.name} VecEnv actions must have shape {expected}; got shape {actions.shape}")
-        actions = self.game.check_actions(actions.reshape((self.num_games, self.num_labs) + actions.shape[1:]), self.num_games)
+        actions = self.game.check_actions(self._joint_actions(actions), self.num_games)  # bad background actions fail too
         result = self.game.step(self._state, actions, self._rng)
         observations = self.game.observe(self._state)  # (B, N, D): terminal observations of finished games
         finished = result.terminated | result.truncated  # (B,)
-        rewards = result.rewards.reshape(-1).astype(np.float32)
-        dones = np.repeat(finished, self.num_labs)
+        rewards = self._rows(result.rewards).astype(np.float32)
+        dones = np.repeat(finished, self.rows_per_game)
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if finished.any():
             games = np.flatnonzero(finished)
             for b in games:  # few games end per step; infos are read before the reset overwrites them
                 time_limit = bool(result.truncated[b] and not result.terminated[b])
-                for i, info in enumerate(self.game.agent_infos(self._state, result, int(b))):
-                    info["terminal_observation"] = observations[b, i]
+                lab_infos = self.game.agent_infos(self._state, result, int(b))
+                for row in range(b * self.rows_per_game, (b + 1) * self.rows_per_game):
+                    _, lab = self._lab_of_row(row)
+                    info = lab_infos[lab]
+                    info["terminal_observation"] = observations[b, lab]
                     info["TimeLimit.truncated"] = time_limit
-                    infos[b * self.num_labs + i] = info
+                    infos[row] = info
             fresh = self.game.reset_where(self._state, finished, self._rng)
             observations = observations.copy()
             observations[games] = self.game.observe(fresh)
         return self._rows(observations), rewards, dones, infos
-
-    def _rows(self, observations: np.ndarray) -> np.ndarray:
-        return observations.reshape(self.num_envs, -1)
 
     def close(self) -> None:
         pass
@@ -88,7 +137,7 @@ class GameVecEnv(GameView, VecEnv):
         if self._state is None:
             return [None] * self.num_envs
         pictures = [self.game.render_rgb(self._state, b) for b in range(self.num_games)]
-        return [pictures[r // self.num_labs] for r in range(self.num_envs)]
+        return [pictures[self._lab_of_row(r)[0]] for r in range(self.num_envs)]
 
     def _owner(self, name: str) -> Any:
         return self.game if hasattr(self.game, name) else self

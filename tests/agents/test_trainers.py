@@ -97,7 +97,7 @@ def test_independent_learners_are_reproducible_and_resume(tmp_path):
 
 
 def test_batched_focal_env_plays_the_same_episodes_as_the_gymnasium_view():
-    """FocalVecEnv with one game == a FocalLabEnv in a DummyVecEnv, same seed, same actions."""
+    """The focal GameVecEnv with one game == a FocalLabEnv in a DummyVecEnv, same seed, same actions."""
     from labrace.agents import make_baseline
     from labrace.agents.trainers import focal_vec_env
 

@@ -1,0 +1,29 @@
+"""`python train.py sweep`: argument checks and the report written from whatever runs finished."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+TRAIN = str(Path(__file__).resolve().parents[1] / "train.py")
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, TRAIN, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_report_only_writes_every_study_section(tmp_path):
+    done = run("sweep", "all", "--report-only", "--out", "studies", "--report", "REPORT.md", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = (tmp_path / "REPORT.md").read_text()
+    for title in ("H1 — the cruel trade-off", "H2 — pivotal act vs pivotal process", "H3 — the precipice"):
+        assert title in report
+    assert report.count("No finished runs yet.") == 3
+    assert "python train.py sweep h1 --budget small" in report
+
+
+def test_bad_sweep_input_exits_2_with_one_line(tmp_path):
+    for args, needle in [(("sweep", "h9"), "invalid choice: 'h9'"), (("sweep", "h1", "--workers", "0"), "--workers must be at least 1")]:
+        done = run(*args, cwd=tmp_path)
+        assert done.returncode == 2 and needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
