@@ -19,7 +19,7 @@ def test_report_only_writes_every_study_section(tmp_path):
     report = (tmp_path / "REPORT.md").read_text()
     for title in ("H1 — the cruel trade-off", "H2 — pivotal act vs pivotal process", "H3 — the precipice"):
         assert title in report
-    assert report.count("No finished runs yet.") == 3
+    assert report.count("No finished runs yet.") == 4
     assert "python train.py sweep h1 --budget small" in report
 
 

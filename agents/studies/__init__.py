@@ -10,6 +10,7 @@ calls the study's ``analyse`` to write its section of ``results/REPORT.md``.
 from __future__ import annotations
 
 import importlib
+import re
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ STUDY_MODULES = {
     "h1": "h1_cruel_tradeoff",
     "h2": "h2_pivotal_act",
     "h3": "h3_precipice",
+    "canonical": "canonical_learned",
 }
 
 
@@ -57,7 +59,7 @@ class Study:
 
 def point_label(point: Mapping[str, Any]) -> str:
     """A folder-safe name of a grid point: ``misuse_concern=0.9,distrust=0.1`` → ``misuse_concern-0.9_distrust-0.1``."""
-    return "_".join(f"{axis}-{value}" for axis, value in point.items()).replace("/", "-").replace(" ", "")
+    return "_".join(f"{axis}-{re.sub(r'[^A-Za-z0-9._]+', '', str(value))}" for axis, value in point.items())
 
 
 def list_studies() -> list[str]:

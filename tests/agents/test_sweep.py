@@ -58,11 +58,11 @@ def fake_train(tmp_path) -> str:
 
 
 def test_registered_studies_load_and_plan_their_grids(tmp_path):
-    assert list_studies() == ["h1", "h2", "h3"]
+    assert list_studies() == ["canonical", "h1", "h2", "h3"]
     sizes = {name: len(sweep.plan(load_study(name), "small", tmp_path)) for name in list_studies()}
-    assert sizes == {"h1": 8 * 3, "h2": 4 * 3, "h3": 16 * 3}
+    assert sizes == {"canonical": 8 * 3, "h1": 8 * 3, "h2": 4 * 3, "h3": 16 * 3}
     full = {name: len(sweep.plan(load_study(name), "full", tmp_path)) for name in list_studies()}
-    assert full == {"h1": 18 * 5, "h2": 4 * 5, "h3": 24 * 5}
+    assert full == {"canonical": 8 * 5, "h1": 18 * 5, "h2": 4 * 5, "h3": 24 * 5}
     with pytest.raises(ValueError, match="unknown study 'h9'"):
         load_study("h9")
     with pytest.raises(ValueError, match="unknown budget 'huge'"):
@@ -93,6 +93,7 @@ def test_plan_names_runs_by_point_and_seed(tmp_path):
     assert "--set=num_labs=3" in runs[2].argv and "--timesteps=256" in runs[0].argv
     assert runs[0].run_dir == tmp_path / "small" / "tiny" / runs[0].name
     assert point_label({"a": 1, "b": "x y"}) == "a-1_b-xy"
+    assert point_label({"case": "dsair p_r=0.6 (dilemma zone)"}) == "case-dsairp_r0.6dilemmazone"
 
 
 def test_local_sweep_skips_finished_runs_and_redoes_cut_off_ones(tmp_path, fake_train):
