@@ -213,12 +213,13 @@ def precipice_report(episodes: int, seed: int, command: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _dsair_returns(config: dsair_v0.DsairConfig, profile: Sequence[int], games: int, seed: int):
+def dsair_returns(config: dsair_v0.DsairConfig, profile: Sequence[int], games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (E, N) and rounds (E,) of ``games`` races with every lab always playing ``profile[i]``."""
     game = dsair_v0.DsairGame(config)
     rng = np.random.default_rng(seed)
     state = game.reset(rng, games)
     actions = np.tile(np.asarray(profile, dtype=np.int64), (games, 1))
-    returns, rounds = np.zeros((games, config.num_labs)), np.zeros(games)
+    returns, rounds = np.zeros((games, config.num_labs)), np.zeros(games, dtype=np.int64)
     done = np.zeros(games, dtype=bool)
     while not done.all():
         result = game.step(state, actions, rng)
@@ -234,7 +235,7 @@ def _dsair_mc_matrix(config: dsair_v0.DsairConfig, games: int, seed: int):
     mean, se = np.empty((2, 2)), np.empty((2, 2))
     for row in (0, 1):
         for col in (0, 1):
-            returns, rounds = _dsair_returns(config, (row, col), games, seed + 2 * row + col)
+            returns, rounds = dsair_returns(config, (row, col), games, seed + 2 * row + col)
             per_round = returns[:, 0] / rounds
             mean[row, col], se[row, col] = per_round.mean(), per_round.std() / np.sqrt(games)
     return mean, se

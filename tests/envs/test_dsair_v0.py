@@ -12,25 +12,10 @@ from gymnasium.utils import seeding
 
 from labrace.agents.baselines import make_baseline
 from labrace.envs import dsair_v0 as D
+from labrace.envs.canonical import dsair_returns
 
 
-def simulate(config: D.DsairConfig, profile, games: int, seed: int):
-    """Returns (E, N) and rounds (E,) of ``games`` races with every lab always playing ``profile[i]``."""
-    game = D.DsairGame(config)
-    rng = np.random.default_rng(seed)
-    state = game.reset(rng, games)
-    actions = np.tile(np.asarray(profile, dtype=np.int64), (games, 1))
-    returns = np.zeros((games, config.num_labs))
-    rounds = np.zeros(games, dtype=np.int64)
-    done = np.zeros(games, dtype=bool)
-    while not done.all():
-        result = game.step(state, actions, rng)
-        live = ~done
-        returns[live] += result.rewards[live]
-        ended = (result.terminated | result.truncated) & live
-        rounds[ended] = state.step[ended]
-        done |= ended
-    return returns, rounds
+simulate = dsair_returns  # (config, profile, games, seed) -> returns (E, N), rounds (E,)
 
 
 def per_round_matrix(config: D.DsairConfig, games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
