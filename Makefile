@@ -12,7 +12,7 @@ VENV_INT ?= .venv-integrations
 PY_INT := $(VENV_INT)/bin/python
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-integrations train test test-core test-integrations test-slow test-all bench
+.PHONY: setup setup-integrations train test test-core test-integrations test-slow test-all bench policies report
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,14 @@ test-all: setup
 
 bench: setup
 	$(PY) benchmarks/env_throughput.py
+
+# the committed learned policies of the main race_v0 scenarios (results/policies/<scenario>/)
+SCENARIOS := baseline misuse_hawks accident_doves cruel_tradeoff pivotal_act easy_coordination
+policies: setup
+	for s in $(SCENARIOS); do \
+		$(PY) train.py train --scenario $$s --out results/policies --run-name $$s --overwrite --no-progress || exit 1; \
+	done
+
+# the reference study at its small budget (about 15 minutes on 2 cores) → results/REPORT.md
+report: setup
+	$(PY) train.py sweep all --budget small

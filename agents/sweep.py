@@ -64,7 +64,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
             argv = (
-                "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={study.trainer}", f"--algo={study.algo}",
+                "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={spec.trainer}", f"--algo={study.algo}",
                 f"--timesteps={spec.timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
                 f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots",
             )  # fmt: skip
@@ -150,7 +150,7 @@ def section(study: Study, budget: str, out: Path) -> str:
         "",
         f"*Hypothesis.* {study.hypothesis}",
         "",
-        f"*Runs.* {len(rows)} of {expected} finished ({study.trainer} {study.algo.upper()}, "
+        f"*Runs.* {len(rows)} of {expected} finished ({study.budgets[budget].trainer} {study.algo.upper()}, "
         f"{study.budgets[budget].timesteps:,} steps, seeds {list(study.budgets[budget].seeds)}, "
         f"{study.budgets[budget].eval_episodes} evaluation episodes each); cells are seed means with 95% t intervals. "
         f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
@@ -173,6 +173,13 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -
         "Every verdict below is computed from the runs by the study's own file under `agents/studies/` "
         "(*holds*: every comparison goes the hypothesised way with non-overlapping 95% intervals; *fails*: none does; "
         "*depends*: some do). They are what this budget found, including where it contradicts the hypothesis.",
+        "",
+        "How to read them. The `small` budget trains one *shared* policy for every lab (parameter-sharing PPO self-play): "
+        "no lab can change its behaviour alone, so learning leans towards the symmetric profile that is best for all labs "
+        "rather than towards a Nash equilibrium, where a lab's private gain from racing is what drives the race; the "
+        "`full` budget trains *independent* learners by alternating best responses, which approximate an equilibrium. "
+        "With three seeds the 95% t intervals are wide (t = 4.30): a *fails (no clear difference)* at this budget often "
+        "means the seeds disagree, not that the effect is absent; the tables show each cell's interval.",
         "",
     ]
     for name in studies:

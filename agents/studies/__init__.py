@@ -32,6 +32,10 @@ class Budget:
     seeds: tuple[int, ...] = (0, 1, 2)
     #: axes restricted to these values (a smaller grid); axes not named keep all their values
     axes: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    #: "shared": one policy for every lab (fast; a lab cannot deviate alone, so self-play leans
+    #: towards the profile best for all); "independent": one learner per lab, alternating best
+    #: responses (approximates an equilibrium; about N times the cost)
+    trainer: str = "shared"
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,6 @@ class Study:
     #: rows (one per run: the point, the seed and the learned profile's metrics) → report section
     analyse: Callable[[list[dict[str, Any]], Any], str]
     budgets: Mapping[str, Budget]
-    trainer: str = "shared"
     algo: str = "ppo"
 
     def points(self, budget: str) -> list[dict[str, Any]]:

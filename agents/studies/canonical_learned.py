@@ -99,6 +99,6 @@ STUDY = Study(
     analyse=analyse,
     budgets={
         "small": Budget(timesteps=100_000, eval_episodes=300),
-        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
+        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4), trainer="independent"),
     },
 )

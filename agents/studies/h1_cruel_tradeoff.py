@@ -60,6 +60,6 @@ STUDY = Study(
     analyse=analyse,
     budgets={
         "small": Budget(timesteps=100_000, eval_episodes=300, axes={"misuse_concern": (0.1, 0.9), "distrust": (0.1, 0.9)}),
-        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4)),
+        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4), trainer="independent"),
     },
 )
