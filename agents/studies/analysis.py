@@ -122,7 +122,8 @@ def heatmaps(
             ax = axes[i][j]
             for (y, x), cell in table.items():
                 grid[ys.index(y), xs.index(x)] = cell["mean"]
-                ax.text(xs.index(x), ys.index(y), fmt(cell).replace(" [", "\n["), ha="center", va="center", fontsize=7)
+                colour = "white" if cell["mean"] > 0.6 else "black"  # readable on the dark end of the map
+                ax.text(xs.index(x), ys.index(y), fmt(cell).replace(" [", "\n["), ha="center", va="center", fontsize=7, color=colour)
             image = ax.imshow(grid, origin="lower", cmap="magma_r", vmin=0.0, vmax=1.0, aspect="auto")
             ax.set_xticks(range(len(xs)), [str(x) for x in xs])
             ax.set_yticks(range(len(ys)), [str(y) for y in ys])
