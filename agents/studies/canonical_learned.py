@@ -10,8 +10,10 @@ One shared-parameter PPO policy per case (each lab sees its own observation; sel
   equilibrium (risk r at least M / (N E)); there the threshold can be met, else free-riding pays.
 
 Self-play PPO finds *a* stable profile, not necessarily the one the theory singles out (risk
-dominance selects between two equilibria; the commons has a free-riding equilibrium beside the
-fair-share one), so the table reads as "where learning lands", with the theory beside it.
+dominance selects between two equilibria: at p_r = 0.9 both all-SAFE and all-UNSAFE are
+equilibria of the DSAIR matrix, since against an UNSAFE rival SAFE earns even less; the commons
+has a free-riding equilibrium beside the fair-share one), so the table reads as "where learning
+lands", with the theory beside it.
 """
 
 from __future__ import annotations
@@ -51,7 +53,12 @@ def theory(case: str) -> str:
         low, high = D.dilemma_zone(c.B, c.W, c.s, c.b, c.c)
         dominant = "UNSAFE" if c.p_r < threshold else "SAFE"
         zone = " (dilemma zone: all-SAFE is collectively better)" if low < c.p_r < high else ""
-        return f"{dominant} risk-dominant, UNSAFE share {1.0 if dominant == 'UNSAFE' else 0.0:.0f}{zone}"
+        matrix = D.payoff_matrix(c.B, c.W, c.s, c.b, c.c, c.p_r)  # rows/cols SAFE, UNSAFE
+        equilibria = [name for k, name in enumerate(("SAFE", "UNSAFE")) if matrix[k, k] >= matrix[1 - k, k]]
+        return (
+            f"{dominant} risk-dominant, UNSAFE share {1.0 if dominant == 'UNSAFE' else 0.0:.0f}{zone}; "
+            f"symmetric equilibria: {', '.join(f'all-{e}' for e in equilibria)}"
+        )
     from labrace.envs import commons_v0 as C
 
     c = C.make_config(**overrides)
