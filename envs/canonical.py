@@ -231,7 +231,8 @@ def dsair_returns(config: dsair_v0.DsairConfig, profile: Sequence[int], games: i
     return returns, rounds
 
 
-def _dsair_mc_matrix(config: dsair_v0.DsairConfig, games: int, seed: int):
+def dsair_mc_matrix(config: dsair_v0.DsairConfig, games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Monte-Carlo 2x2 per-round payoff matrix of the row lab, and its standard errors."""
     mean, se = np.empty((2, 2)), np.empty((2, 2))
     for row in (0, 1):
         for col in (0, 1):
@@ -273,7 +274,7 @@ def dsair_report(episodes: int, seed: int, command: str) -> str:
                 config = D.DsairConfig(s=s, p_r=p_r, **params)
                 paper = D.payoff_matrix(config.B, config.W, s, config.b, config.c, p_r)
                 exact = D.expected_matrix(config)
-                mean, se = _dsair_mc_matrix(config, games, seed + 10 * k)
+                mean, se = dsair_mc_matrix(config, games, seed + 10 * k)
                 for i, j, name in ((0, 0, "SS"), (0, 1, "SU"), (1, 0, "US"), (1, 1, "UU")):
                     z = abs(mean[i, j] - exact[i, j]) / se[i, j] if se[i, j] > 1e-9 else 0.0
                     if se[i, j] > 1e-9:
@@ -313,7 +314,7 @@ def dsair_report(episodes: int, seed: int, command: str) -> str:
                     if not 0.0 <= p_star + delta <= 1.0:
                         signs.append("n/a")
                         continue
-                    mean, se = _dsair_mc_matrix(dataclasses.replace(config, p_r=p_r), games, seed + 100 * k)
+                    mean, se = dsair_mc_matrix(dataclasses.replace(config, p_r=p_r), games, seed + 100 * k)
                     if kind == "RD":
                         diff, noise = mean[0].sum() - mean[1].sum(), float(np.sqrt((se**2).sum()))
                     else:

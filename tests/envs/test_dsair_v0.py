@@ -12,21 +12,13 @@ from gymnasium.utils import seeding
 
 from labrace.agents.baselines import make_baseline
 from labrace.envs import dsair_v0 as D
-from labrace.envs.canonical import dsair_returns
+from labrace.envs.canonical import dsair_mc_matrix, dsair_returns
 
 
 simulate = dsair_returns  # (config, profile, games, seed) -> returns (E, N), rounds (E,)
 
 
-def per_round_matrix(config: D.DsairConfig, games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Monte-Carlo 2x2 per-round payoff matrix of the row lab, and its standard errors."""
-    mean, se = np.empty((2, 2)), np.empty((2, 2))
-    for row in (0, 1):
-        for col in (0, 1):
-            returns, rounds = simulate(config, (row, col), games, seed + 2 * row + col)
-            per_round = returns[:, 0] / rounds
-            mean[row, col], se[row, col] = per_round.mean(), per_round.std() / np.sqrt(games)
-    return mean, se
+per_round_matrix = dsair_mc_matrix  # (config, games, seed) -> Monte-Carlo 2x2 matrix, standard errors
 
 
 @pytest.mark.parametrize(
