@@ -288,14 +288,14 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
             try:
                 for i, agent in enumerate(agents):
                     action = actions[agent]
-                    if np.shape(action) != shape:
+                    if getattr(action, "shape", None) != shape:  # lists, scalars, wrong shapes: the general path
                         raise ValueError("shape")
                     batch[0, i] = action
             except (ValueError, TypeError):
                 pass  # the general path below names the culprit
             else:
-                if batch.min() >= bounds[0] and batch.max() <= bounds[1]:
-                    return batch
+                if np.minimum.reduce(batch, axis=None) >= bounds[0] and np.maximum.reduce(batch, axis=None) <= bounds[1]:
+                    return batch  # (NaN fails both comparisons)
         try:
             batch = np.asarray([actions[a] for a in agents])[None]
         except ValueError:  # ragged: find the culprit with a per-agent check

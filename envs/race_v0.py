@@ -496,7 +496,7 @@ def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.n
         total = (effort[..., 0] + effort[..., 1] + effort[..., 2])[..., None]  # faster than a short-axis sum
     else:
         total = effort.sum(axis=-1, keepdims=True)
-    if total.min() > 0.0:
+    if np.minimum.reduce(total, axis=None) > 0.0:
         return effort / total, attempts
     # an all-zero effort vector means "no preference": an equal split
     allocation = effort / np.maximum(total, 1e-300)
