@@ -12,7 +12,7 @@ VENV_INT ?= .venv-integrations
 PY_INT := $(VENV_INT)/bin/python
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-integrations train test test-core test-integrations test-slow test-all bench policies report
+.PHONY: setup setup-integrations train test test-core test-integrations bench policies report
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,13 +41,6 @@ test-core: setup
 test-integrations: setup-integrations
 	$(PY_INT) -m pytest -m "integration and not slow" tests/integrations; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
-
-test-slow: setup
-	$(PY) -m pytest -m slow; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
-
-test-all: setup
-	$(PY) -m pytest
 
 bench: setup
 	$(PY) benchmarks/env_throughput.py
