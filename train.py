@@ -235,7 +235,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
     scenario = args.scenario or default_scenario(args.env)
     config = {
         "format": 1,
-        "command": ["train.py", *sys.argv[1:]],
+        "command": args.command_line,
         "env": args.env,
         "scenario": scenario,
         "overrides": {k: repr(v) for k, v in overrides.items()},  # Python literals (read back with ast.literal_eval)
@@ -648,6 +648,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.default_run = default_run
+    args.command_line = ["train.py", *argv]  # recorded in config.json (sweeps compare it)
     try:
         return args.func(args)
     except UsageError as exc:

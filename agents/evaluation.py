@@ -23,6 +23,8 @@ Metrics (:func:`summarize`, all with 95% confidence intervals)
 -------------------------------------------------------------
 * ``outcomes``: the rate of each outcome of the env's ``OUTCOMES`` (race_v0: catastrophe, winner,
   pivotal_act, coordinated, timeout), Wilson score intervals;
+* ``sanction_cost``: the sanctions all labs paid per episode (race_v0's governance levers: an env
+  that reports ``info["sanction"]`` (B, N) in its step result), else ``None``;
 * ``winner_rate_per_lab``: how often each lab is the winner;
 * ``return_per_lab`` and ``welfare`` (sum of the labs' returns per episode), mean ± 1.96 s.e.;
 * ``time_to_outcome``: mean episode length, overall and per outcome;
@@ -100,6 +102,8 @@ class Rollouts:
     timeline_count: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) games running at step t
     racing_shares: tuple[str, ...] = RACING_SHARES
     coordination_shares: tuple[str, ...] = COORDINATION_SHARES
+    #: (E, N) sanctions each lab paid over the episode, where the env reports ``info["sanction"]``
+    sanctions: np.ndarray | None = None
 
     @property
     def shares(self) -> np.ndarray:
@@ -208,6 +212,7 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
     winner = np.full(E, -1, dtype=np.int64)
     steps = np.zeros(E, dtype=np.int64)
     share_sum = np.zeros((E, N, K))
+    sanctions = None  # (E, N), once the env reports sanctions (race_v0 with governance levers)
     timeline_sum: list[np.ndarray] = []
     timeline_count: list[int] = []
     t = 0
@@ -226,6 +231,9 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
         timeline_count.append(int(live.sum()))
         t += 1
         returns[live] += result.rewards[live]
+        if "sanction" in result.info:
+            sanctions = np.zeros((E, N)) if sanctions is None else sanctions
+            sanctions[live] += result.info["sanction"][live]
         done = (result.terminated | result.truncated) & live
         outcome[done] = result.info["outcome"][done]
         winner[done] = result.info["winner"][done]
@@ -246,6 +254,7 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
         timeline_count=np.asarray(timeline_count, dtype=np.int64),
         racing_shares=RACING_SHARES + tuple(getattr(module, "RACING_ACTIONS", ())),
         coordination_shares=COORDINATION_SHARES + tuple(getattr(module, "COOPERATIVE_ACTIONS", ())),
+        sanctions=sanctions,
     )
 
 
@@ -317,6 +326,8 @@ def summarize(r: Rollouts, labs: Sequence[int] | None = None) -> dict[str, Any]:
         },
         "racing_index": _index_metric(r.index_per_episode(r.racing_shares, labs)),
         "coordination_index": _index_metric(r.index_per_episode(r.coordination_shares, labs)),
+        # total sanctions paid per episode (all labs), where the env has sanctions
+        "sanction_cost": mean_ci(r.sanctions.sum(axis=1)) if r.sanctions is not None else None,
     }
 
 

@@ -1,22 +1,27 @@
 """Run a study's grid of configs x seeds, locally in worker processes or on a Ray cluster.
 
-Every run is one ``python train.py train …`` command writing ``<out>/<budget>/<study>/<point>-s<seed>/``;
+Every run is one ``train.py train …`` command (run inside a long-lived worker process, so that
+torch and SB3 load once per worker) writing ``<out>/<budget>/<study>/<point>-s<seed>/``;
 ``metrics.json`` is written last, so a run folder that has it (made by the same command, as its
 ``config.json`` records) is finished. Started again, a sweep
 skips finished runs and redoes (``--overwrite``) any run that was cut off, losing nothing. The same
-command runs under both backends: local worker processes (a thread per worker waits on its
-subprocess), or Ray core tasks (``--backend ray [--address ADDR]``), which need labrace installed
-and this repository at the same path on every node. Results are gathered into the same layout
+command runs under both backends: local worker processes, or Ray core tasks (``--backend ray
+[--address ADDR]``), which need labrace installed and this repository at the same path on every
+node. Results are gathered into the same layout
 either way, then each study's ``analyse`` writes its section of ``results/REPORT.md``.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime
+import functools
+import importlib.util
+import io
 import json
-import subprocess
-import sys
+import multiprocessing
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,20 +77,42 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
     return runs
 
 
+@functools.lru_cache(maxsize=None)
+def _train_main(train_script: str) -> Callable[[list[str]], int]:
+    """``main`` of train.py, imported once per worker process (torch and SB3 load once, not per run)."""
+    spec = importlib.util.spec_from_file_location("labrace_train_script", train_script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
 def execute(train_script: str, run: RunSpec) -> tuple[str, int, str]:
-    """Run one training command (redoing a cut-off run); return (name, exit code, log tail)."""
+    """Run one training command in this process (redoing a cut-off run); return (name, exit code, log tail).
+
+    Each run seeds everything it uses from its own ``--seed``, so a worker that runs several in a row
+    gives the same results as fresh processes.
+    """
     argv = list(run.argv)
     if run.run_dir.exists():
         argv.append("--overwrite")  # not finished (the caller skips finished runs): it was cut off
-    done = subprocess.run([sys.executable, train_script, *argv], capture_output=True, text=True)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        try:
+            code = _train_main(train_script)(argv)
+        except SystemExit as exc:  # argparse errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        except Exception:  # noqa: BLE001 (a failed run is logged and reported, the sweep goes on)
+            traceback.print_exc()
+            code = 1
     log = run.run_dir.parent / "logs" / f"{run.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(done.stdout + done.stderr)
-    return run.name, done.returncode, (done.stdout + done.stderr)[-1500:]
+    log.write_text(output.getvalue())
+    return run.name, code, output.getvalue()[-1500:]
 
 
 def run_local(runs: Sequence[RunSpec], train_script: str, workers: int, progress: Callable | None = None) -> list[tuple[str, int, str]]:
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+    """Run in ``workers`` worker processes (spawned: a clean interpreter each, reused across runs)."""
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(execute, train_script, run) for run in runs]
         results = []
         for future in concurrent.futures.as_completed(futures):
@@ -122,7 +149,8 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
     """One row per finished run: the grid point, the seed and the learned profile's metrics.
 
     Metrics: ``<outcome>_rate`` for each outcome of the env, ``racing_index``,
-    ``coordination_index``, ``welfare``, ``mean_return`` and ``share_<name>`` (mean shares).
+    ``coordination_index``, ``welfare``, ``mean_return``, ``sanction_cost`` (None without
+    sanctions) and ``share_<name>`` (mean shares).
     """
     rows = []
     for run in plan(study, budget, out):
@@ -133,7 +161,7 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
         row: dict[str, Any] = {**run.point, "seed": run.seed}
         for name, outcome in learned["outcomes"].items():
             row[f"{name}_rate"] = outcome["rate"]
-        for index in ("racing_index", "coordination_index", "welfare", "mean_return"):
+        for index in ("racing_index", "coordination_index", "welfare", "mean_return", "sanction_cost"):
             row[index] = learned[index]["mean"] if learned.get(index) else None
         for name, share in learned["shares"]["all_labs"].items():
             row[f"share_{name}"] = share["mean"]

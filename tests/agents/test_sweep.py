@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,25 +13,28 @@ from labrace.agents.studies import Budget, Study, list_studies, load_study, poin
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: a stand-in for train.py: writes the run folder like `train` does, metrics.json last
+#: a stand-in for train.py: its main(argv) writes the run folder like `train` does, metrics.json last
 FAKE_TRAIN = textwrap.dedent(
     """
-    import json, sys
+    import json
     from pathlib import Path
-    args = dict(a[2:].split("=", 1) for a in sys.argv[2:] if "=" in a)
-    run = Path(args["out"]) / args["run-name"]
-    if run.exists() and "--overwrite" not in sys.argv:
-        sys.exit(2)
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps({"command": ["train.py", *sys.argv[1:]]}))
-    seed = int(args["seed"])
-    learned = {
-        "outcomes": {"catastrophe": {"rate": 0.1 * seed}, "coordinated": {"rate": 0.5}},
-        "racing_index": {"mean": 0.2 + 0.1 * seed}, "coordination_index": {"mean": 0.3},
-        "welfare": {"mean": 1.0}, "mean_return": {"mean": 0.3},
-        "shares": {"all_labs": {"speed": {"mean": 0.2}}},
-    }
-    (run / "metrics.json").write_text(json.dumps({"profiles": {"learned": learned}, "argv": sys.argv[1:]}))
+
+    def main(argv):
+        args = dict(a[2:].split("=", 1) for a in argv[1:] if "=" in a)
+        run = Path(args["out"]) / args["run-name"]
+        if run.exists() and "--overwrite" not in argv:
+            raise SystemExit(2)
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(json.dumps({"command": ["train.py", *argv]}))
+        seed = int(args["seed"])
+        learned = {
+            "outcomes": {"catastrophe": {"rate": 0.1 * seed}, "coordinated": {"rate": 0.5}},
+            "racing_index": {"mean": 0.2 + 0.1 * seed}, "coordination_index": {"mean": 0.3},
+            "welfare": {"mean": 1.0}, "mean_return": {"mean": 0.3},
+            "shares": {"all_labs": {"speed": {"mean": 0.2}}},
+        }
+        (run / "metrics.json").write_text(json.dumps({"profiles": {"learned": learned}, "argv": argv}))
+        return 0
     """
 )
 
@@ -145,3 +147,23 @@ def test_verdicts():
     assert verdict([-1, 0]) == "fails (the opposite holds)"
     assert verdict([0, 0]) == "fails (no clear difference)"
     assert verdict([1, 0]).startswith("depends")
+
+
+def test_a_real_run_through_train_py_in_a_worker_process(tmp_path):
+    """The local backend runs train.py's main in a spawned worker; the run is then finished."""
+    study = Study(
+        name="real",
+        title="real",
+        hypothesis="none",
+        env=lambda point: ("race_v0", "baseline"),
+        axes={"num_labs": (2,)},
+        overrides=lambda point: dict(point),
+        analyse=lambda rows, out: f"{len(rows)} rows",
+        budgets={"small": Budget(timesteps=256, eval_episodes=10, seeds=(0,))},
+    )
+    runs = sweep.plan(study, "small", tmp_path)
+    results = sweep.run_local(runs, str(ROOT / "train.py"), workers=1)
+    assert [code for _, code, _ in results] == [0], results
+    assert runs[0].finished
+    (row,) = sweep.collect(study, "small", tmp_path)
+    assert row["num_labs"] == 2 and 0.0 <= row["catastrophe_rate"] <= 1.0
