@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=int, default=100_000, help="save a checkpoint every this many steps (shared trainer)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--no-plots", action="store_true", help="skip the plots (sweeps: the study draws its own figures)")
+    train.add_argument("--learned-only", action="store_true", help="evaluate the learned policy only: no baselines, no cross-play (sweeps)")
     train.set_defaults(func=cmd_train)
 
     from labrace.agents.studies import list_studies
@@ -314,7 +315,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"\ninterrupted; continue with: python train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}", file=sys.stderr)
         return 130
     train_seconds = time.perf_counter() - start
-    metrics = evaluate_run(game, result.policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots)
+    metrics = evaluate_run(game, result.policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only)
     metrics["training"] = {"trainer": result.trainer, "algo": result.algo, "timesteps": result.timesteps, "wall_seconds": round(train_seconds, 2), "report": result.report}
     if not args.no_plots:
         plot_learning_curve(run_dir)
@@ -360,12 +361,12 @@ def load_run_policies(run_dir: Path, config: dict[str, Any], game: Any) -> list[
 # --------------------------------------------------------------------------------------------
 
 
-def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "", plots: bool = True) -> dict[str, Any]:
+def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "", plots: bool = True, baselines: bool = True) -> dict[str, Any]:
     """Learned profile and every scripted baseline (self-play), cross-play, CSV and plots."""
     from labrace.agents.baselines import BASELINES, make_baseline
     from labrace.agents.evaluation import cross_play, episode_rows, rollout, summarize
 
-    baselines = sorted(BASELINES.get(game.name, {}))
+    baselines = sorted(BASELINES.get(game.name, {})) if baselines else []
     profiles: dict[str, Any] = {"learned": learned}
     profiles.update({name: make_baseline(name, game) for name in baselines})
     summaries, rows = {}, []
@@ -378,7 +379,7 @@ def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_di
             learned_rollouts = r
     backgrounds = {name: name for name in baselines}
     backgrounds["learned"] = learned[1:] if len(learned) > 1 else learned[0]
-    crossplay = cross_play(game, learned[0], backgrounds, episodes, seed)
+    crossplay = cross_play(game, learned[0], backgrounds, episodes, seed) if baselines else []
     write_csv(out_dir / f"episodes{tag}.csv", rows)
     if plots:
         plot_shares_over_time(learned_rollouts, out_dir / f"shares_over_time{tag}.png")

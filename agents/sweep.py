@@ -71,7 +71,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
             argv = (
                 "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={spec.trainer}", f"--algo={study.algo}",
                 f"--timesteps={spec.timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
-                f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots",
+                f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots", "--learned-only",
             )  # fmt: skip
             runs.append(RunSpec(study.name, point, seed, run_dir, argv))
     return runs

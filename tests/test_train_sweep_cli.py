@@ -17,9 +17,9 @@ def test_report_only_writes_every_study_section(tmp_path):
     done = run("sweep", "all", "--report-only", "--out", "studies", "--report", "REPORT.md", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     report = (tmp_path / "REPORT.md").read_text()
-    for title in ("H1 — the cruel trade-off", "H2 — pivotal act vs pivotal process", "H3 — the precipice"):
+    for title in ("H1 — the cruel trade-off", "H2 — pivotal act vs pivotal process", "H3 — the precipice", "H4 — common ground"):
         assert title in report
-    assert report.count("No finished runs yet.") == 4
+    assert report.count("No finished runs yet.") == 5
     assert "python train.py sweep h1 --budget small" in report
 
 

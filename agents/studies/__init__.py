@@ -21,6 +21,7 @@ STUDY_MODULES = {
     "h1": "h1_cruel_tradeoff",
     "h2": "h2_pivotal_act",
     "h3": "h3_precipice",
+    "h4": "h4_common_ground",
     "canonical": "canonical_learned",
 }
 

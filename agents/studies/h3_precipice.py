@@ -99,7 +99,7 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=100_000, eval_episodes=300, axes={"information": ("none", "public")}),
+        "small": Budget(timesteps=60_000, eval_episodes=300, axes={"information": ("none", "public")}),
         "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4), trainer="independent"),
     },
 )
