@@ -77,6 +77,8 @@ def check_algorithm(algo: str, game: Any) -> None:
     """Raise ValueError if ``algo`` cannot act in ``game``'s action space (saying what to change)."""
     algorithm_class(algo)
     space = game.action_space
+    if algo in ("sac", "dqn") and isinstance(space, spaces.MultiDiscrete):
+        raise ValueError(f"{algo} cannot act in {game.name}'s {space} (commitments or cheap talk with discrete actions); use --algo ppo or a2c")
     discrete = isinstance(space, spaces.Discrete)
     if algo == "sac" and discrete:
         hint = "drop --set action_type=discrete, or " if "continuous" in _action_types(game) else ""
