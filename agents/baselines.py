@@ -12,8 +12,20 @@ cooperate                all effort on cooperation
 conditional_cooperator   cooperates on the first step and while the other labs' mean last
                          cooperation share is at least 0.5; otherwise races with some safety
                          (0.7 speed, 0.3 safety): reciprocity, as tit-for-tat
-random                   a uniformly random allocation (Dirichlet(1, 1, 1)) every step
+random                   a uniformly random allocation (Dirichlet(1, 1, 1)) every step (commits
+                         and declarations, where those levers are on, uniformly at random too)
+commit_and_keep          commits, and keeps its safety share at max(commitment_floor, 0.6):
+                         (1 - s, s, 0), i.e. (0.4, 0.6, 0.0) at the default floor (discrete: the
+                         nearest menu item whose safety share meets the floor)
+commit_and_break         commits, then races (1, 0, 0)
+declare_cooperation      always declares "cooperate"; plays balanced (1/3, 1/3, 1/3)
+truthful_declarer        plays the conditional cooperator's allocation and declares what it plays:
+                         "cooperate" when it cooperates, "race" otherwise
 =======================  ===========================================================================
+
+Governance levers: commits and declarations are part of the action only where ``commitments`` /
+``cheap_talk`` are on; elsewhere these policies simply play their allocation. Baselines that do
+not mention a commitment never commit, and declare what they play (``allocation_to_action``).
 
 Canonical models:
 
@@ -40,12 +52,14 @@ from labrace.agents.policy import Policy, as_policy
 class FixedAllocation(Policy):
     """Plays the same (speed, safety, cooperation) allocation every step."""
 
-    def __init__(self, game: Any, allocation: Sequence[float], name: str) -> None:
+    def __init__(
+        self, game: Any, allocation: Sequence[float], name: str, commit: bool = False, declare: int | str | None = None
+    ) -> None:
         from labrace.envs.race_v0 import allocation_to_action
 
         self.name = name
         self.allocation = tuple(float(a) for a in allocation)
-        self._action = allocation_to_action(game.config, self.allocation)
+        self._action = allocation_to_action(game.config, self.allocation, commit=commit, declare=declare)
 
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         return np.repeat(self._action[None], len(observations), axis=0)
@@ -54,7 +68,9 @@ class FixedAllocation(Policy):
 class ConditionalCooperator(Policy):
     """Reciprocates the other labs' observed cooperation (see the module table)."""
 
-    def __init__(self, game: Any, threshold: float = 0.5, name: str = "conditional_cooperator") -> None:
+    def __init__(
+        self, game: Any, threshold: float = 0.5, name: str = "conditional_cooperator", truthful: bool = False
+    ) -> None:
         from labrace.envs.race_v0 import allocation_to_action
 
         self.name = name
@@ -62,8 +78,9 @@ class ConditionalCooperator(Policy):
         slots = game.observation_slots
         self._time = slots.index("time")
         self._cooperation = [i for i, s in enumerate(slots) if s.startswith("other_") and s.endswith("_cooperation")]
-        self._cooperate = allocation_to_action(game.config, (0.0, 0.0, 1.0))
-        self._defect = allocation_to_action(game.config, (0.7, 0.3, 0.0))
+        declare = ("cooperate", "race") if truthful else (None, None)  # None: what the allocation does
+        self._cooperate = allocation_to_action(game.config, (0.0, 0.0, 1.0), declare=declare[0])
+        self._defect = allocation_to_action(game.config, (0.7, 0.3, 0.0), declare=declare[1])
 
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         observations = np.asarray(observations)
@@ -85,12 +102,42 @@ class RandomAllocation(Policy):
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         rng = rng if rng is not None else np.random.default_rng()
         count = len(observations)
-        if self.config.action_type == "discrete":
-            return rng.integers(0, self._menu_size, size=count)
+        c = self.config
+        if c.action_type == "discrete":
+            items = rng.integers(0, self._menu_size, size=count)
+            if not (c.commitments or c.cheap_talk):
+                return items
+            extras = [rng.integers(0, 2, size=count)] * c.commitments + [rng.integers(0, 3, size=count)] * c.cheap_talk
+            return np.column_stack([items] + extras)
         allocation = rng.dirichlet(np.ones(3), size=count)
-        if self.config.pivotal_act:
+        if c.pivotal_act:
             allocation = np.column_stack([allocation, np.zeros(count)])
+        if c.commitments or c.cheap_talk:  # a random commit bit and random intention scores
+            allocation = np.column_stack([allocation, rng.random((count, c.commitments + 3 * c.cheap_talk))])
         return allocation.astype(np.float32)
+
+
+class CommitAndKeep(Policy):
+    """Commits and keeps its safety share at max(commitment_floor, 0.6) (see the module table)."""
+
+    def __init__(self, game: Any, name: str = "commit_and_keep") -> None:
+        from labrace.envs.race_v0 import MENU, allocation_to_action
+
+        self.name = name
+        config = game.config
+        floor = config.commitment_floor
+        safety = max(floor, 0.6)
+        allocation = (1.0 - safety, safety, 0.0)
+        if config.action_type == "discrete":  # the nearest menu item that keeps the promise
+            table = np.array([a for _, a in MENU])
+            distance = np.abs(table - np.array(allocation)).sum(axis=1)
+            distance[table[:, 1] < floor] = np.inf
+            allocation = tuple(table[int(np.argmin(distance))])
+        self.allocation = allocation
+        self._action = allocation_to_action(config, allocation, commit=True)
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return np.repeat(self._action[None], len(observations), axis=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,6 +243,10 @@ BASELINES: dict[str, dict[str, Callable[[Any], Policy]]] = {
         "cooperate": _fixed((0.0, 0.0, 1.0), "cooperate"),
         "conditional_cooperator": ConditionalCooperator,
         "random": RandomAllocation,
+        "commit_and_keep": CommitAndKeep,
+        "commit_and_break": lambda game: FixedAllocation(game, (1.0, 0.0, 0.0), "commit_and_break", commit=True),
+        "declare_cooperation": lambda game: FixedAllocation(game, (1 / 3, 1 / 3, 1 / 3), "declare_cooperation", declare="cooperate"),
+        "truthful_declarer": lambda game: ConditionalCooperator(game, name="truthful_declarer", truthful=True),
     },
     "precipice_v0": {
         "equilibrium": PrecipiceEquilibrium,

@@ -7,7 +7,11 @@ Prints, measured side by side in one run on this machine:
   B = 1, 64, 4096 games of N = 4 labs, with and without building observations,
 * agent-steps/s of a bare numpy kernel of the same array size (a floor for what numpy can do),
 * env-steps/s of the PettingZoo parallel API on race_v0 and on PettingZoo's ``rps_v2`` (same loop),
-* the ratios. Targets: core >= 20 M agent-steps/s at B = 4096, N = 4; race_v0 API >= 1.5x rps_v2.
+* agent-steps/s of the batched core with every governance lever on (scenario ``all_levers``, one
+  lab racing and declaring a pivotal act so that sanctions, pauses and trust penalties happen)
+  beside all levers off, at B = 4096, N = 4,
+* the ratios. Targets: core >= 20 M agent-steps/s at B = 4096, N = 4; all levers on >= 0.7x all
+  levers off; race_v0 API >= 1.5x rps_v2.
 
 A shared 2-core machine is noisy: every figure is the best of ``--rounds`` measurements, and the
 measurements being compared are interleaved (rps_v2, race_v0, rps_v2, …), so that a slow spell
@@ -50,12 +54,22 @@ def best_of(measures: dict[str, Callable[[float], float]], seconds: float, round
     return best
 
 
-def core_rate(batch: int, labs: int, observe: bool):
-    """A measure (seconds → agent-steps/s) of the batched core with auto-reset (optionally observing)."""
-    game = labrace.make_game("race_v0", num_labs=labs)
+def core_rate(batch: int, labs: int, observe: bool, levers: bool = False):
+    """A measure (seconds → agent-steps/s) of the batched core with auto-reset (optionally observing).
+
+    ``levers``: scenario ``all_levers``; lab 0 races a little, commits and declares a pivotal act
+    (so it breaches, is sanctioned and paused); the others keep their commitments and declare
+    cooperation.
+    """
+    game = labrace.make_game("race_v0", "all_levers" if levers else "baseline", num_labs=labs)
     rng = np.random.default_rng(0)
     state = game.reset(rng, batch)
     actions = np.tile(np.array([0.4, 0.4, 0.2]), (batch, labs, 1))  # a mixed allocation: episodes of ~30 steps
+    if levers:
+        config = game.config
+        per_lab = [race_v0.allocation_to_action(config, (0.4, 0.4, 0.2), commit=True, declare="cooperate")] * labs
+        per_lab[0] = race_v0.allocation_to_action(config, (0.7, 0.2, 0.1), commit=True, declare="pivotal_act")
+        actions = np.tile(np.array(per_lab, dtype=np.float64), (batch, 1, 1))
 
     def step() -> None:
         result = game.step(state, actions, rng)
@@ -109,12 +123,21 @@ def main() -> None:
     for batch in (1, 64, 4096):
         measures[f"step {batch}"] = core_rate(batch, labs, observe=False)
         measures[f"step+observe {batch}"] = core_rate(batch, labs, observe=True)
+    measures["levers 4096"] = core_rate(4096, labs, observe=False, levers=True)
+    measures["levers+observe 4096"] = core_rate(4096, labs, observe=True, levers=True)
     measures["bare"] = bare_kernel_rate(4096, labs)
     core = best_of(measures, 6 * args.seconds, args.rounds)
     for batch in (1, 64, 4096):
         print(f"  B = {batch:>5}: step {core[f'step {batch}']:>14,.0f}   step + observe {core[f'step+observe {batch}']:>14,.0f}")
     print(f"  bare numpy kernel, B = 4096: {core['bare']:>14,.0f}")
     print(f"  ratio core / bare kernel at B = 4096: {core['step 4096'] / core['bare']:.2f}   (target: core >= 20 M agent-steps/s)")
+    print("  governance levers, B = 4096:")
+    print(f"    all off: step {core['step 4096']:>14,.0f}   step + observe {core['step+observe 4096']:>14,.0f}")
+    print(f"    all on:  step {core['levers 4096']:>14,.0f}   step + observe {core['levers+observe 4096']:>14,.0f}")
+    print(
+        f"    ratio all on / all off: step {core['levers 4096'] / core['step 4096']:.2f}   "
+        f"step + observe {core['levers+observe 4096'] / core['step+observe 4096']:.2f}   (target >= 0.7)"
+    )
 
     print(f"PettingZoo parallel API (env-steps/s, best of {args.rounds}, interleaved)")
     api = best_of(

@@ -105,6 +105,8 @@ from labrace.envs.core import BatchedGame, Scenario, StepResult, bar_chart, chec
 # --------------------------------------------------------------------------------------------
 
 OUTCOMES = ("ongoing", "target_met", "catastrophe", "spared")
+#: the smallest positive contribution level (in fair shares per round) a config may list
+MIN_POSITIVE_LEVEL = 1e-6
 ONGOING, TARGET_MET, CATASTROPHE, SPARED = range(4)
 #: what a catastrophe takes: what each lab kept (Milinski) or its whole endowment (Santos & Pacheco)
 LOSS_RULES = ("kept", "endowment")
@@ -148,6 +150,9 @@ class CommonsConfig:
         if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
             raise ValueError(f"levels must be a sequence of 1 to 10 numbers in [0, 100]; got {levels!r}")
         levels = tuple(check_float(f"levels[{k}]", v, 0.0, 100.0) for k, v in enumerate(levels))
+        for k, v in enumerate(levels):  # a vanishing level underflows the contribution scale
+            if 0.0 < v < MIN_POSITIVE_LEVEL:
+                raise ValueError(f"levels[{k}] must be 0 or in [{MIN_POSITIVE_LEVEL}, 100.0]; got {v}")
         if not 1 <= len(levels) <= 10 or max(levels) <= 0.0 or len(set(levels)) != len(levels):
             raise ValueError(f"levels must list 1 to 10 distinct numbers in [0, 100], one of them > 0; got {levels!r}")
         set_("levels", levels)

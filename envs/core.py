@@ -319,6 +319,9 @@ def _space_description(space: spaces.Space) -> str:
     if isinstance(space, spaces.Box):
         low, high = np.min(space.low), np.max(space.high)
         return f"an array of shape {space.shape} with values in [{low:g}, {high:g}]"
+    if isinstance(space, spaces.MultiDiscrete):
+        ranges = ", ".join(f"[{int(lo)}, {int(lo + n - 1)}]" for lo, n in zip(space.start.flat, space.nvec.flat))
+        return f"an integer array of shape {space.shape} with entries in {ranges}"
     return str(space)
 
 
@@ -330,14 +333,14 @@ def check_action_batch(
     agent: str | None = None,
     bounds: tuple[float, float] | None = None,
 ) -> np.ndarray:
-    """Vectorised action check for Box and Discrete spaces.
+    """Vectorised action check for Box, Discrete and MultiDiscrete spaces.
 
     ``batch_shape`` is ``()`` for one agent's action, ``(B, N)`` for a batch. Errors name the
     agent (``agent`` or ``lab_i`` from the batch position) and what the space allows.
     """
     who = f"{env_name} action for {agent}" if agent is not None else f"{env_name} actions"
     expected_shape = tuple(batch_shape) + tuple(space.shape)
-    if isinstance(space, spaces.Discrete):
+    if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
         try:
             array = np.asarray(actions)
         except Exception as exc:  # ragged input and the like
@@ -350,7 +353,10 @@ def check_action_batch(
             ints = array.astype(np.int64)
         else:
             raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}")
-        bad = (ints < space.start) | (ints >= space.start + space.n)
+        if isinstance(space, spaces.Discrete):
+            bad = (ints < space.start) | (ints >= space.start + space.n)
+        else:  # MultiDiscrete: the last axes hold one entry per component
+            bad = (ints < space.start) | (ints >= space.start + space.nvec)
         if bad.any():
             value = int(ints[np.unravel_index(np.argmax(bad), bad.shape)])
             raise ValueError(

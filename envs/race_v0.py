@@ -21,7 +21,7 @@ Dynamics (one step, all labs simultaneously; capability threshold and coordinati
 ------------------------------------------------------------------------------------------------------
 With lab i's allocation (speed_i, safety_i, coop_i) (non-negative, summing to 1)::
 
-    C_i   += capability_growth * speed_i                                   (capability never falls)
+    C_i   += min(capability_growth * speed_i, compute_cap)                 (capability never falls)
     S_i   += safety_growth * (safety_i + cooperation_spillover * mean_j coop_j)
     G     += coordination_rate * sum_j coop_j                              (coordination progress)
     rho_i  = clip(S_i / C_i, 0, 1)                                         (safety ratio)
@@ -41,8 +41,8 @@ Then, in this order of precedence, the first event that happens ends the episode
 4. **coordinated outcome**: ``G >= 1`` (the distributed pivotal process finished first).
 5. **time-out**: ``t == max_steps`` with none of the above (truncation, not termination).
 
-Rewards (terminal only; zero on every other step)
--------------------------------------------------
+Rewards (terminal only, zero on every other step, except for sanctions: see "Governance levers")
+-------------------------------------------------------------------------------------------------
 =====================  ==============================================================================
 outcome                reward of lab j
 =====================  ==============================================================================
@@ -53,7 +53,46 @@ time-out               ``status_quo_value``
 =====================  ==============================================================================
 
 ``trust_jj = self_trust`` (default 1: "we are the best actor"), so a misuse-worried lab that
-distrusts the others values its own win far above theirs.
+distrusts the others values its own win far above theirs. A sanction (licence violation or breached
+commitment) is an immediate reward of ``-sanction`` the step it is imposed, on top of any terminal
+reward of that step.
+
+Governance levers (DESIGN.md §2; every one off by default)
+----------------------------------------------------------
+With every lever off, episodes are bit-identical to race_v0 without levers: the same random draws,
+the same observation layout and the same action space. Each lever is a config field and has a
+scenario (``audits``, ``licensing``, ``compute_cap``, ``commitments``, ``cheap_talk``, ``all_levers``).
+
+* **audits** (``audit_probability`` > 0): every step each lab is audited with this probability; an
+  audit makes the lab's true cooperation share of this step *verified* (observed by all as the
+  last verified cooperation share). Audits are what enforce licensing and commitments.
+* **licensing** (``safety_floor`` > 0): an audited lab whose safety share this step is below the
+  floor pays ``sanction`` and is paused for ``pause_steps``: during the following ``pause_steps``
+  steps its speed share is moved to safety (it cannot race).
+* **compute cap** (``compute_cap`` < 1): capability gain per step is at most ``compute_cap``:
+  ``dC_i = min(capability_growth * speed_i, compute_cap)`` (1 never binds).
+* **commitments** (``commitments=True``): at step 0 and every ``commitment_period`` steps (steps
+  0, K, 2K, … of the episode) each lab decides whether to commit to keep its safety share
+  ``>= commitment_floor`` until the next decision; commitments are public. A committed lab caught
+  by an audit below its floor has *breached*: it pays ``sanction`` (again at every audit that
+  catches it) and loses trust (below). Commit parts of actions are ignored between decisions.
+* **cheap talk** (``cheap_talk=True``): every step each lab declares an intention, ``INTENTIONS`` =
+  (0 race, 1 cooperate, 2 pivotal act); declarations are public and not binding.
+
+Both sanctions of a step (licence and breach) add up. **Trust rule**: trust_ji is lab j's trust in
+lab i (j != i; a lab's trust in itself, ``self_trust``, never changes). Events, in this order within
+a step:
+
+1. *declared pivotal act* (cheap talk): ``tau_ji -= declare_trust_penalty`` for every j != i;
+2. *verified cooperation* (audit of i with cooperation share c_i):
+   ``tau_ji += audit_trust_gain * c_i * (1 - tau_ji)``;
+3. *breach* (audited committed lab i below its floor): ``tau_ji -= breach_trust_penalty``;
+4. *attempted pivotal act* (``pivotal_act``): ``tau_ji -= pivotal_trust_penalty``.
+
+Trust is floored at 0 and capped at 1 after every event. Order of events in a step: pauses applied
+to the allocation → commitment decisions (on decision steps) → declarations (and their trust
+penalty) → growth with the compute cap → audits (trust gain, licensing sanction and pause, breach
+sanction and trust penalty) → outcomes as above (the hazard uses the post-pause allocation).
 
 Lab types
 ---------
@@ -66,14 +105,20 @@ may also be a mapping with the three ranges (``{"misuse_concern": (0.9, 0.9), "a
 
 Action space
 ------------
-``action_type="continuous"``: ``Box(0, 1, (3,))`` = (speed, safety, cooperation) effort, normalised
-to sum to 1 (all zeros means an equal split); with ``pivotal_act=True`` a fourth component > 0.5
-is an attempt at a unilateral pivotal act, so the shape is (4,).
+``action_type="continuous"``: ``Box(0, 1, (D,))``; its components, in order: (speed, safety,
+cooperation) effort, normalised to sum to 1 (all zeros means an equal split); [if ``pivotal_act``]
+a component > 0.5 is an attempt at a unilateral pivotal act; [if ``commitments``] a component
+> 0.5 commits (read on decision steps only); [if ``cheap_talk``] three intention scores whose
+argmax (ties: the lowest index) is the declared intention. So D = 3 without levers, 4 with the
+pivotal act, up to 8 with everything (``config.action_size``).
 ``action_type="discrete"``: ``Discrete(len(menu))`` over the named allocations of ``MENU`` (plus
-``pivotal_act``, racing while attempting the act, when allowed).
+``pivotal_act``, racing while attempting the act, when allowed). With ``commitments`` or
+``cheap_talk``: ``MultiDiscrete([len(menu)] + [2 if commitments] + [3 if cheap_talk])`` = (menu
+item, [commit 0/1], [declared intention 0/1/2]). ``allocation_to_action`` builds actions of every
+variant from an allocation.
 
-Observation space (lab i's view, egocentric, float32, size ``7 + 3 * (N - 1)``)
-----------------------------------------------------------------------------
+Observation space (lab i's view, egocentric, float32, size ``7 + 3 * (N - 1)`` plus lever slots)
+---------------------------------------------------------------------------------------------
 ===================  ========================================================  =====  =====
 index                meaning                                                   min    max
 ===================  ========================================================  =====  =====
@@ -90,6 +135,21 @@ index                meaning                                                   m
 8 + 3(k-1)           last cooperation share of lab i+k                         0      1
 9 + 3(k-1)           trust of lab i in lab i+k                                 0      1
 ===================  ========================================================  =====  =====
+
+Lever slots follow, only for the levers that are on (with all off the layout above is the whole
+observation); ``observation_slots(N, config)`` names them. With b = 7 + 3(N - 1):
+
+=========================  ===================================================  =====  =====
+slot (in order)            meaning                                              min    max
+=========================  ===================================================  =====  =====
+own ``paused``             1 while lab i is paused (if ``pause_steps`` > 0)     0      1
+own ``committed``          1 while lab i is committed (if ``commitments``)      0      1
+then per other lab i+k, k = 1 … N-1 (egocentric), E = number of per-other slots:
+``verified_cooperation``   cooperation share of lab i+k at its last audit (0    0      1
+                           before any; if ``audit_probability`` > 0)
+``committed``              1 while lab i+k is committed (if ``commitments``)    0      1
+``declared``               lab i+k's declared intention / 2 (if ``cheap_talk``)  0      1
+=========================  ===================================================  =====  =====
 
 Starting state
 --------------
@@ -120,6 +180,12 @@ cause                   index into ``CAUSES``: 0 none, 1 accident, 2 misaligned,
 catastrophe_lab         index of the lab whose accident, misaligned system or failed act caused
                         the catastrophe, else -1
 steps                   steps taken so far
+audited                 1 if the lab was audited this step, else 0
+sanction                sanctions imposed on the lab this step (also ``StepResult.info["sanction"]``)
+committed               1 while the lab is committed, else 0
+declared                this step's declared intention (index into ``INTENTIONS``), -1 without
+                        cheap talk
+paused                  1 while the lab is paused (its next steps' speed goes to safety), else 0
 ======================  ========================================================================
 
 ``describe_outcome(info)`` turns them into text, e.g. ``"catastrophe (accident) lab_2"``.
@@ -133,12 +199,13 @@ Render modes: ``ansi`` (text table), ``rgb_array`` (bars per lab), ``human`` (pr
 
 Version history
 ---------------
-* v0: initial release.
+* v0: initial release; governance levers added (off by default, episodes unchanged when off).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from collections.abc import Mapping
@@ -186,6 +253,9 @@ MENU: tuple[tuple[str, tuple[float, float, float]], ...] = (
 )
 #: extra discrete action when ``pivotal_act=True``: race and attempt the unilateral act
 PIVOTAL_MENU_ITEM = ("pivotal_act", (1.0, 0.0, 0.0))
+#: declared intentions under ``cheap_talk`` (index = code in ``declared``)
+INTENTIONS = ("race", "cooperate", "pivotal_act")
+DECLARE_RACE, DECLARE_COOPERATE, DECLARE_PIVOTAL = range(3)
 
 NUM_OWN_SLOTS = 7
 SLOTS_PER_OTHER = 3
@@ -247,6 +317,19 @@ class RaceConfig:
     pivotal_lead_scale: float = 0.3
     pivotal_failure_risk: float = 0.5
     pivotal_trust_penalty: float = 0.5
+    # -- governance levers (all off by default; see "Governance levers" in the module docstring) --
+    audit_probability: float = 0.0  # per lab and step; an audit verifies this step's cooperation
+    audit_trust_gain: float = 0.2  # verified cooperation c_i: tau_ji += gain * c_i * (1 - tau_ji)
+    safety_floor: float = 0.0  # licensing (0 = off): an audited lab below it is sanctioned (and paused)
+    sanction: float = 1.0  # immediate negative reward of a licence violation or a breached commitment
+    pause_steps: int = 0  # a sanctioned licence violator's speed goes to safety for this many steps
+    compute_cap: float = 1.0  # maximum capability gain per step (1 never binds)
+    commitments: bool = False  # labs may commit to a safety floor every commitment_period steps
+    commitment_floor: float = 0.3  # the safety share a committed lab promises to keep
+    commitment_period: int = 10  # steps between commitment decisions (the first at step 0)
+    breach_trust_penalty: float = 0.3  # others' trust lost by a committed lab caught below its floor
+    cheap_talk: bool = False  # each lab declares an intention (race, cooperate, pivotal act) each step
+    declare_trust_penalty: float = 0.2  # others' trust lost by declaring a pivotal act
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -274,10 +357,55 @@ class RaceConfig:
         set_("status_quo_value", check_float("status_quo_value", self.status_quo_value, -1e6, 1e6))
         set_("pivotal_act", check_bool("pivotal_act", self.pivotal_act))
         set_("pivotal_lead_scale", check_float("pivotal_lead_scale", self.pivotal_lead_scale, 0.0, 1.0, low_open=True))
+        for name in ("audit_probability", "audit_trust_gain", "safety_floor", "commitment_floor",
+                     "breach_trust_penalty", "declare_trust_penalty"):
+            set_(name, check_float(name, getattr(self, name), 0.0, 1.0))
+        set_("sanction", check_float("sanction", self.sanction, 0.0, 1e6))
+        set_("pause_steps", check_int("pause_steps", self.pause_steps, 0, 100_000))
+        set_("compute_cap", check_float("compute_cap", self.compute_cap, 0.0, 1.0, low_open=True))
+        set_("commitments", check_bool("commitments", self.commitments))
+        set_("commitment_period", check_int("commitment_period", self.commitment_period, 1, 100_000))
+        set_("cheap_talk", check_bool("cheap_talk", self.cheap_talk))
 
-    @property
+    @cached_property  # the config is frozen (cached_property writes __dict__ directly)
     def observation_size(self) -> int:
+        return self.base_observation_size + len(self.own_lever_slots) + len(self.other_lever_slots) * (self.num_labs - 1)
+
+    @cached_property
+    def base_observation_size(self) -> int:
+        """Size of the observation without lever slots: ``7 + 3 (N - 1)``."""
         return NUM_OWN_SLOTS + SLOTS_PER_OTHER * (self.num_labs - 1)
+
+    @cached_property
+    def own_lever_slots(self) -> tuple[str, ...]:
+        """Names of the lab's own lever slots (only for levers that are on), after the base slots."""
+        return ("paused",) * (self.pause_steps > 0) + ("committed",) * self.commitments
+
+    @cached_property
+    def other_lever_slots(self) -> tuple[str, ...]:
+        """Lever slots per other lab (egocentric order), after the own lever slots."""
+        return (
+            ("verified_cooperation",) * (self.audit_probability > 0.0)
+            + ("committed",) * self.commitments
+            + ("declared",) * self.cheap_talk
+        )
+
+    @cached_property
+    def action_size(self) -> int:
+        """Length of a continuous action: 3 + [attempt] + [commit] + [3 intention scores]."""
+        return 3 + self.pivotal_act + self.commitments + 3 * self.cheap_talk
+
+    @cached_property
+    def levers_on(self) -> bool:
+        """Whether any governance lever is on (with all off, the dynamics are those of v0 without levers)."""
+        return (
+            self.audit_probability > 0.0
+            or self.pause_steps > 0
+            or self.safety_floor > 0.0
+            or self.compute_cap < self.capability_growth
+            or self.commitments
+            or self.cheap_talk
+        )
 
     @property
     def menu(self) -> tuple[tuple[str, tuple[float, float, float]], ...]:
@@ -319,6 +447,11 @@ def _lab_type_from_mapping(entry: Mapping[str, Any]) -> LabType:
 # --------------------------------------------------------------------------------------------
 
 _BASE = RaceConfig()
+_AUDITS: dict[str, Any] = {"audit_probability": 0.2}
+_LICENSING: dict[str, Any] = {"safety_floor": 0.3, "pause_steps": 3}
+_COMPUTE_CAP: dict[str, Any] = {"compute_cap": 0.035}
+_COMMITMENTS: dict[str, Any] = {"commitments": True}
+_CHEAP_TALK: dict[str, Any] = {"cheap_talk": True}
 
 SCENARIOS: dict[str, Scenario[RaceConfig]] = {
     s.name: s
@@ -354,6 +487,42 @@ SCENARIOS: dict[str, Scenario[RaceConfig]] = {
             dataclasses.replace(_BASE, coordination_rate=2 * _BASE.coordination_rate),
             ("pivotal process", "H2"),
         ),
+        Scenario(
+            "audits",
+            "neutral labs; each lab is audited with probability 0.2 per step (verified cooperation builds trust)",
+            dataclasses.replace(_BASE, **_AUDITS),
+            ("governance", "audits", "H4"),
+        ),
+        Scenario(
+            "licensing",
+            "audits plus a licensed safety floor of 0.3: an audited violator is sanctioned and paused 3 steps",
+            dataclasses.replace(_BASE, **_AUDITS, **_LICENSING),
+            ("governance", "licensing", "H4"),
+        ),
+        Scenario(
+            "compute_cap",
+            "capability growth capped at 0.035 per step (half of full speed)",
+            dataclasses.replace(_BASE, **_COMPUTE_CAP),
+            ("governance", "compute cap", "H4"),
+        ),
+        Scenario(
+            "commitments",
+            "labs may commit to a 0.3 safety floor every 10 steps; audits (p = 0.2) catch breaches",
+            dataclasses.replace(_BASE, **_AUDITS, **_COMMITMENTS),
+            ("governance", "commitments", "H4"),
+        ),
+        Scenario(
+            "cheap_talk",
+            "every step each lab declares race, cooperate or pivotal act: public, not binding",
+            dataclasses.replace(_BASE, **_CHEAP_TALK),
+            ("governance", "cheap talk", "H4"),
+        ),
+        Scenario(
+            "all_levers",
+            "audits, licensing with pauses, a compute cap, commitments and cheap talk together",
+            dataclasses.replace(_BASE, **_AUDITS, **_LICENSING, **_COMPUTE_CAP, **_COMMITMENTS, **_CHEAP_TALK),
+            ("governance", "H4"),
+        ),
     )
 }
 
@@ -387,6 +556,13 @@ class RaceState:
     winner: np.ndarray  # (B,) int64, -1 if none
     cause: np.ndarray  # (B,) int8 index into CAUSES
     catastrophe_lab: np.ndarray  # (B,) int64, -1 if none
+    # governance levers (constant zeros / False while their lever is off)
+    committed: np.ndarray  # (B, N) bool: lab i is committed to commitment_floor until the next decision
+    declared: np.ndarray  # (B, N) int8: this step's declared intention, index into INTENTIONS
+    pause_left: np.ndarray  # (B, N) int64: steps for which lab i's speed is still moved to safety
+    verified_cooperation: np.ndarray  # (B, N) cooperation share of lab i at its last audit (0 before)
+    audited: np.ndarray  # (B, N) bool: lab i was audited this step
+    sanction_paid: np.ndarray  # (B, N) sanctions imposed on lab i this step
 
 
 @lru_cache(maxsize=None)
@@ -395,6 +571,36 @@ def other_labs(num_labs: int) -> np.ndarray:
     others = (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
     others.flags.writeable = False
     return others
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(slot: int, shape: tuple[int, ...]) -> np.ndarray:
+    """A reusable float64 work array (per thread, per slot and shape), for the lever updates of a step.
+
+    Large temporaries are costly to allocate afresh every step (the allocator hands new pages back
+    and forth); these are only used within one function call, never returned.
+    """
+    arrays = getattr(_SCRATCH, "arrays", None)
+    if arrays is None:
+        arrays = _SCRATCH.arrays = {}
+    array = arrays.get((slot, shape))
+    if array is None:
+        if len(arrays) > 16:  # a few batch sizes at a time
+            arrays.clear()
+        array = arrays[(slot, shape)] = np.empty(shape)
+    return array
+
+
+@lru_cache(maxsize=None)
+def _tiling(num_labs: int) -> np.ndarray:
+    """(N, N * N) 0/1 matrix T with ``(x @ T)[b, j * N + i] = x[b, i]`` (exactly: one 1 per column)."""
+    N = num_labs
+    tiling = np.zeros((N, N * N))
+    tiling[np.tile(np.arange(N), N), np.arange(N * N)] = 1.0
+    tiling.flags.writeable = False
+    return tiling
 
 
 @lru_cache(maxsize=None)
@@ -462,6 +668,12 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         cause=np.zeros(B, dtype=np.int8),
         catastrophe_lab=np.full(B, -1, dtype=np.int64),
         static_observation=np.zeros((B, N, config.observation_size), dtype=np.float32),
+        committed=np.zeros((B, N), dtype=bool),
+        declared=np.zeros((B, N), dtype=np.int8),
+        pause_left=np.zeros((B, N), dtype=np.int64),
+        verified_cooperation=np.zeros((B, N)),
+        audited=np.zeros((B, N), dtype=bool),
+        sanction_paid=np.zeros((B, N)),
     )
     state.static_observation[..., 2] = misuse
     state.static_observation[..., 3] = accident
@@ -471,10 +683,26 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
     return state
 
 
+@lru_cache(maxsize=None)
+def _trust_slots(num_labs: int, obs_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices: (into trust (N * N), into the observation (N * obs_size)) of lab i's trust in lab i+k."""
+    N = num_labs
+    source = (np.arange(N)[:, None] * N + other_labs(N)).ravel()
+    target = (np.arange(N)[:, None] * obs_size + 9 + SLOTS_PER_OTHER * np.arange(N - 1)[None, :]).ravel()
+    source.flags.writeable = target.flags.writeable = False
+    return source, target
+
+
 def _observe_trust(state: RaceState, games: Any) -> None:
-    """Refresh the trust slots of the static observation of ``games`` (at reset, after penalties)."""
-    N = state.capability.shape[1]
-    state.static_observation[games, :, 9::3] = state.trust[games][:, _own_rows(N), other_labs(N)]
+    """Refresh the trust slots of the static observation of ``games`` (at reset, after trust events)."""
+    B, N, size = state.static_observation.shape
+    if B >= _MATMUL_FROM and isinstance(games, slice) and games == slice(None) and state.static_observation.flags.c_contiguous:
+        source, target = _trust_slots(N, size)  # one gather and one scatter on flat views
+        seen = np.take(state.trust.reshape(B, N * N), source, axis=1, out=_scratch(2, (B, len(source))))
+        state.static_observation.reshape(B, N * size)[:, target] = seen
+        return
+    base = NUM_OWN_SLOTS + SLOTS_PER_OTHER * (N - 1)
+    state.static_observation[games, :, 9:base:3] = state.trust[games][:, _own_rows(N), other_labs(N)]
 
 
 def _observe_noisy_capability(config: RaceConfig, state: RaceState, rng: np.random.Generator) -> None:
@@ -485,10 +713,41 @@ def _observe_noisy_capability(config: RaceConfig, state: RaceState, rng: np.rand
         np.clip(seen, 0.0, 2.0, out=state.observed_capability)
 
 
+def decode_actions(
+    config: RaceConfig, actions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Validated actions → (allocation (B, N, 3), attempts, commits, declarations).
+
+    Attempts and commits are (B, N) bool, declarations (B, N) int8 (index into ``INTENTIONS``);
+    each is None when its lever (``pivotal_act``, ``commitments``, ``cheap_talk``) is off.
+    """
+    allocation, attempts = actions_to_allocation(config, actions)
+    if not (config.commitments or config.cheap_talk):
+        return allocation, attempts, None, None
+    commits = declarations = None
+    if config.action_type == "discrete":  # MultiDiscrete([menu, [2], [3]])
+        if config.commitments:
+            commits = actions[..., 1] == 1
+        if config.cheap_talk:
+            declarations = actions[..., -1].astype(np.int8)
+        return allocation, attempts, commits, declarations
+    column = 3 + config.pivotal_act
+    if config.commitments:
+        commits = actions[..., column] > 0.5
+        column += 1
+    if config.cheap_talk:  # argmax of the three scores, ties to the lowest index (compares: faster)
+        first, second, third = actions[..., column], actions[..., column + 1], actions[..., column + 2]
+        declarations = (second > first).view(np.int8)
+        declarations[third > np.maximum(first, second)] = DECLARE_PIVOTAL
+    return allocation, attempts, commits, declarations
+
+
 def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validated actions (B, N[, 3|4]) → allocation (B, N, 3) summing to 1, pivotal attempts (B, N) or None."""
+    """Validated actions (B, N[, D]) → allocation (B, N, 3) summing to 1, pivotal attempts (B, N) or None."""
     if config.action_type == "discrete":
         table, attempts = _menu_tables(config.pivotal_act)
+        if config.commitments or config.cheap_talk:  # MultiDiscrete: the menu item comes first
+            actions = actions[..., 0]
         return table[actions], (attempts[actions] if config.pivotal_act else None)
     attempts = actions[..., 3] > 0.5 if config.pivotal_act else None
     effort = actions[..., :3]
@@ -519,14 +778,26 @@ def step_batch(
     allocation: np.ndarray,  # (B, N, 3) rows sum to 1
     pivotal_attempt: np.ndarray | None,  # (B, N) bool, or None when no lab attempts
     rng: np.random.Generator,
+    commit: np.ndarray | None = None,  # (B, N) bool commit decisions (read on decision steps only)
+    declare: np.ndarray | None = None,  # (B, N) int declared intentions (None: all declare race)
 ) -> StepResult:
-    """Advance every game one step (in place); return rewards, terminated, truncated and info."""
+    """Advance every game one step (in place); return rewards, terminated, truncated and info.
+
+    ``commit`` and ``declare`` are read only when ``commitments`` / ``cheap_talk`` are on. With
+    every governance lever off this is exactly the step of race_v0 without levers (same draws).
+    """
     B, N = state.capability.shape
+    levers = config.levers_on
+    if levers:  # pauses, commitments, declarations (in that order), before growth
+        allocation = _levers_before_growth(config, state, allocation, commit, declare)
     speed, safety_work, cooperation = allocation[..., 0], allocation[..., 1], allocation[..., 2]
 
     # -- growth ------------------------------------------------------------------------------
     state.step += 1
-    state.capability += config.capability_growth * speed
+    if config.compute_cap < config.capability_growth:  # otherwise the cap cannot bind
+        state.capability += np.minimum(config.capability_growth * speed, config.compute_cap)
+    else:
+        state.capability += config.capability_growth * speed
     total_cooperation = per_game_sum(cooperation)  # (B,)
     state.safety += config.safety_growth * (safety_work + (config.cooperation_spillover / N) * total_cooperation[:, None])
     state.coordination_progress += config.coordination_rate * total_cooperation
@@ -536,6 +807,11 @@ def step_batch(
     hazard = np.minimum(state.capability, 1.0, out=state.accident_hazard)
     hazard *= speed
     hazard *= config.accident_rate - config.accident_rate * ratio
+    if levers:
+        gain = breach = None
+        if config.audit_probability > 0.0:  # audits: licensing and breach sanctions, trust events
+            gain, breach = _audit(config, state, allocation, rng)
+        _trust_events(config, state, gain, breach)
 
     # -- which games have an event this step; only those need the (rarer) outcome logic --------
     accident_lab = rng.random((B, N)) < hazard  # (B, N)
@@ -569,6 +845,8 @@ def step_batch(
         rewards[finished] = _terminal_rewards(config, state, finished)
         terminated[games] = (outcome != ONGOING) & (outcome != TIMEOUT)
         truncated[games] = outcome == TIMEOUT
+    if config.audit_probability > 0.0 and (config.safety_floor > 0.0 or config.commitments):
+        rewards -= state.sanction_paid  # immediate, on top of any terminal reward
     _observe_noisy_capability(config, state, rng)
     return StepResult(
         rewards=rewards,
@@ -580,8 +858,93 @@ def step_batch(
             "cause": state.cause,
             "catastrophe_lab": state.catastrophe_lab,
             "accident_hazard": state.accident_hazard,
+            "sanction": state.sanction_paid,
         },
     )
+
+
+def _levers_before_growth(
+    config: RaceConfig,
+    state: RaceState,
+    allocation: np.ndarray,
+    commit: np.ndarray | None,
+    declare: np.ndarray | None,
+) -> np.ndarray:
+    """Pauses (speed moved to safety), commitment decisions and declarations; the played allocation."""
+    if config.pause_steps > 0 and np.count_nonzero(state.pause_left):
+        paused = state.pause_left > 0
+        moved = allocation[..., 0] * paused
+        allocation = allocation.copy()  # never write into the caller's array
+        allocation[..., 0] -= moved  # exactly 0 where paused
+        allocation[..., 1] += moved
+        state.pause_left -= paused
+    if config.commitments:
+        decide = (state.step % config.commitment_period) == 0  # (B,) decision steps: 0, K, 2K, ...
+        if np.count_nonzero(decide):
+            new = np.zeros_like(state.committed) if commit is None else np.asarray(commit, dtype=bool)
+            np.copyto(state.committed, new, where=decide[:, None])
+    if config.cheap_talk:
+        state.declared[...] = 0 if declare is None else declare
+    return allocation
+
+
+def _audit(config: RaceConfig, state: RaceState, allocation: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
+    """Audit each lab with ``audit_probability``: verified cooperation, sanctions, pauses.
+
+    Returns the trust events of the audits, per audited lab i (B, N): the trust gain factor
+    ``audit_trust_gain * c_i`` (or None) and the breaches (or None).
+    """
+    audited = np.less(rng.random(state.audited.shape), config.audit_probability, out=state.audited)
+    cooperation, safety_share = allocation[..., 2], allocation[..., 1]
+    np.copyto(state.verified_cooperation, cooperation, where=audited)
+    gain = config.audit_trust_gain * (cooperation * audited) if config.audit_trust_gain > 0.0 else None
+    sanction = state.sanction_paid
+    sanction.fill(0.0)
+    breach = None
+    if config.safety_floor > 0.0:  # licensing
+        violator = audited & (safety_share < config.safety_floor)
+        sanction += config.sanction * violator
+        if config.pause_steps > 0:
+            np.copyto(state.pause_left, config.pause_steps, where=violator)
+    if config.commitments:
+        breach = audited & state.committed & (safety_share < config.commitment_floor)
+        sanction += config.sanction * breach
+    return gain, breach
+
+
+def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) -> None:
+    """The trust rule's lever events in their order: declared pivotal act, verified cooperation, breach.
+
+    Every event acts on a column of ``trust`` (every lab j's trust in lab i), so they run on the
+    flat (B, N * N) view with the (B, N) per-lab values tiled over j (by a 0/1 matrix product,
+    exact and much faster than ``np.tile``); a lab's trust in itself is restored to ``self_trust``
+    at the end.
+    """
+    B, N = state.capability.shape
+    if not state.trust.flags.c_contiguous:
+        state.trust = np.ascontiguousarray(state.trust)
+    trust = state.trust.reshape(B, N * N)  # [b, j * N + i] = trust of j in i
+    tiling, column = _tiling(N), _scratch(0, (B, N * N))
+    changed = False
+    if config.cheap_talk and config.declare_trust_penalty > 0.0:
+        pivotal = state.declared == DECLARE_PIVOTAL
+        if np.count_nonzero(pivotal):
+            trust -= np.matmul(config.declare_trust_penalty * pivotal, tiling, out=column)
+            np.maximum(trust, 0.0, out=trust)
+            changed = True
+    if gain is not None and np.count_nonzero(gain):
+        # tau += g (1 - tau) stays <= 1 in floating point for g, tau in [0, 1]
+        increase = np.subtract(1.0, trust, out=_scratch(1, (B, N * N)))
+        increase *= np.matmul(gain, tiling, out=column)
+        trust += increase
+        changed = True
+    if breach is not None and config.breach_trust_penalty > 0.0 and np.count_nonzero(breach):
+        trust -= np.matmul(config.breach_trust_penalty * breach, tiling, out=column)
+        np.maximum(trust, 0.0, out=trust)
+        changed = True
+    if changed:
+        trust[:, :: N + 1] = config.self_trust
+        _observe_trust(state, slice(None))
 
 
 def _resolve_events(
@@ -655,18 +1018,36 @@ def _terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -
 
 
 def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
-    """Every lab's egocentric observation, (B, N, 7 + 3(N-1)) float32 (layout in the docstring)."""
+    """Every lab's egocentric observation, (B, N, observation_size) float32 (layout in the docstring)."""
     others = other_labs(state.capability.shape[1])
+    base = config.base_observation_size
     obs = state.static_observation.copy()  # types, pivotal flag, trust; zero elsewhere
     obs[..., 0] = state.capability  # < 1 + capability_growth <= 2
     obs[..., 1] = state.safety_ratio
     obs[..., 4] = np.minimum(state.coordination_progress, 1.0)[:, None]
     obs[..., 5] = (state.step / config.max_steps)[:, None]
     if config.capability_info == "public":
-        obs[..., 7::3] = state.capability[:, others]
+        obs[..., 7:base:3] = state.capability[:, others]
     elif config.capability_info == "noisy":
-        obs[..., 7::3] = state.observed_capability
-    obs[..., 8::3] = state.last_allocation[..., 2][:, others]
+        obs[..., 7:base:3] = state.observed_capability
+    obs[..., 8:base:3] = state.last_allocation[..., 2][:, others]
+    if base < config.observation_size:  # lever slots: own flags, then per other lab (egocentric)
+        column = base
+        if config.pause_steps > 0:
+            obs[..., column] = state.pause_left > 0
+            column += 1
+        if config.commitments:
+            obs[..., column] = state.committed
+            column += 1
+        per_other = len(config.other_lever_slots)
+        if config.audit_probability > 0.0:
+            obs[..., column::per_other] = state.verified_cooperation[:, others]
+            column += 1
+        if config.commitments:
+            obs[..., column::per_other] = state.committed[:, others]
+            column += 1
+        if config.cheap_talk:
+            obs[..., column::per_other] = state.declared[:, others] / 2.0
     return obs
 
 
@@ -679,32 +1060,62 @@ def describe_outcome(info: Mapping[str, Any]) -> str:
     return f"{text} lab_{lab}" if lab >= 0 else text
 
 
-def observation_slots(num_labs: int) -> list[str]:
-    """Names of the observation slots, in order (used by scripted policies and docs)."""
+def observation_slots(num_labs: int, config: RaceConfig | None = None) -> list[str]:
+    """Names of the observation slots, in order (used by scripted policies and docs).
+
+    Without ``config`` (or with every lever off) the base layout; with it, the lever slots of the
+    levers that are on follow: ``paused``, ``committed``, then per other lab k
+    ``verified_cooperation_other_k``, ``committed_other_k``, ``declared_other_k``.
+    """
     names = ["capability", "safety_ratio", "misuse_concern", "accident_concern", "coordination_progress", "time", "pivotal_act_allowed"]
     for k in range(1, num_labs):
         names += [f"other_{k}_capability", f"other_{k}_cooperation", f"trust_other_{k}"]
+    if config is not None:
+        names += list(config.own_lever_slots)
+        for k in range(1, num_labs):
+            names += [f"{slot}_other_{k}" for slot in config.other_lever_slots]
     return names
 
 
-def allocation_to_action(config: RaceConfig, allocation: Any, attempt: bool = False) -> np.ndarray:
+def allocation_to_action(
+    config: RaceConfig, allocation: Any, attempt: bool = False, commit: bool = False, declare: int | str | None = None
+) -> np.ndarray:
     """The action (in this config's action space) that plays ``allocation`` (speed, safety, coop).
 
     Discrete configs get the menu item closest to ``allocation`` (L1 distance); an attempt maps to
-    the ``pivotal_act`` item. Used by scripted policies so that they work in either action type.
+    the ``pivotal_act`` item. ``commit`` (commit to ``commitment_floor`` on decision steps) and
+    ``declare`` (an index or name of ``INTENTIONS``) fill the action's extra parts where
+    ``commitments`` / ``cheap_talk`` are on and are ignored where they are off. ``declare=None``
+    declares what the action does: a pivotal act when attempting, cooperation when cooperation is
+    the largest share, else race. Used by scripted policies so that they work in every variant.
     """
     allocation = np.asarray(allocation, dtype=np.float64)
+    if isinstance(declare, str):
+        if declare not in INTENTIONS:
+            raise ValueError(f"declare must be one of {list(INTENTIONS)} or its index; got {declare!r}")
+        declare = INTENTIONS.index(declare)
+    elif declare is None:
+        declare = DECLARE_PIVOTAL if attempt else DECLARE_COOPERATE if allocation[2] > max(allocation[0], allocation[1]) else DECLARE_RACE
+    elif not 0 <= int(declare) < len(INTENTIONS):
+        raise ValueError(f"declare must be one of {list(INTENTIONS)} or its index in [0, 2]; got {declare!r}")
+    extras = [int(bool(commit))] * config.commitments + [int(declare)] * config.cheap_talk
     if config.action_type == "discrete":
-        menu = config.menu
         if attempt:
             if not config.pivotal_act:
                 raise ValueError("attempt=True needs a config with pivotal_act=True")
-            return np.asarray(len(menu) - 1)
-        table = np.array([a for _, a in MENU])
-        return np.asarray(int(np.argmin(np.abs(table - allocation).sum(axis=1))))
+            item = len(config.menu) - 1
+        else:
+            table = np.array([a for _, a in MENU])
+            item = int(np.argmin(np.abs(table - allocation).sum(axis=1)))
+        return np.asarray([item] + extras, dtype=np.int64) if extras else np.asarray(item)
+    parts = [allocation]
     if config.pivotal_act:
-        return np.append(allocation, 1.0 if attempt else 0.0).astype(np.float32)
-    return allocation.astype(np.float32)
+        parts.append([1.0 if attempt else 0.0])
+    if config.commitments:
+        parts.append([1.0 if commit else 0.0])
+    if config.cheap_talk:
+        parts.append(np.eye(3)[int(declare)])
+    return np.concatenate(parts).astype(np.float32) if len(parts) > 1 else allocation.astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,23 +1141,27 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
         self.num_agents = config.num_labs
         high = np.ones(config.observation_size, dtype=np.float32)
         high[0] = 2.0
-        high[7::3] = 2.0
+        high[7 : config.base_observation_size : 3] = 2.0  # the others' capabilities
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
         if config.action_type == "discrete":
-            self.action_space = spaces.Discrete(len(config.menu))
+            if config.commitments or config.cheap_talk:
+                nvec = [len(config.menu)] + [2] * config.commitments + [3] * config.cheap_talk
+                self.action_space = spaces.MultiDiscrete(nvec)
+            else:
+                self.action_space = spaces.Discrete(len(config.menu))
         else:
-            self.action_space = spaces.Box(0.0, 1.0, (4 if config.pivotal_act else 3,), dtype=np.float32)
+            self.action_space = spaces.Box(0.0, 1.0, (config.action_size,), dtype=np.float32)
 
     @cached_property
     def observation_slots(self) -> list[str]:
-        return observation_slots(self.num_agents)
+        return observation_slots(self.num_agents, self.config)
 
     def reset(self, rng: np.random.Generator, batch_size: int) -> RaceState:
         return reset_batch(self.config, rng, batch_size)
 
     def step(self, state: RaceState, actions: np.ndarray, rng: np.random.Generator) -> StepResult:
-        allocation, attempt = actions_to_allocation(self.config, actions)
-        return step_batch(self.config, state, allocation, attempt, rng)
+        allocation, attempt, commit, declare = decode_actions(self.config, actions)
+        return step_batch(self.config, state, allocation, attempt, rng, commit, declare)
 
     def observe(self, state: RaceState) -> np.ndarray:
         return observe_batch(self.config, state)
@@ -760,10 +1175,36 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
             "catastrophe_lab": int(state.catastrophe_lab[game]),
             "steps": int(state.step[game]),
         }
+        if not self.config.levers_on:  # the lever keys, constant while every lever is off
+            lever = {"audited": 0, "sanction": 0.0, "committed": 0, "declared": -1, "paused": 0}
+            return [
+                {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common, **lever}
+                for hazard, capability, ratio in zip(
+                    state.accident_hazard[game].tolist(), state.capability[game].tolist(), state.safety_ratio[game].tolist()
+                )
+            ]
+        declared = state.declared[game].tolist() if self.config.cheap_talk else [-1] * self.num_agents
         return [
-            {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common}
-            for hazard, capability, ratio in zip(
-                state.accident_hazard[game].tolist(), state.capability[game].tolist(), state.safety_ratio[game].tolist()
+            {
+                "accident_hazard": hazard,
+                "capability": capability,
+                "safety_ratio": ratio,
+                **common,
+                "audited": audited,
+                "sanction": sanction,
+                "committed": committed,
+                "declared": declare,
+                "paused": paused,
+            }
+            for hazard, capability, ratio, audited, sanction, committed, declare, paused in zip(
+                state.accident_hazard[game].tolist(),
+                state.capability[game].tolist(),
+                state.safety_ratio[game].tolist(),
+                state.audited[game].astype(np.int64).tolist(),
+                state.sanction_paid[game].tolist(),
+                state.committed[game].astype(np.int64).tolist(),
+                declared,
+                (state.pause_left[game] > 0).astype(np.int64).tolist(),
             )
         ]
 

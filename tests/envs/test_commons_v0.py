@@ -32,7 +32,7 @@ def play(config: C.CommonsConfig, actions_per_round, games: int, seed: int) -> t
 @pytest.mark.parametrize(
     "field,value",
     [("num_labs", 1), ("endowment", 0.0), ("num_rounds", 0), ("threshold", 0.0), ("threshold", 1000.0),
-     ("risk", 1.5), ("risk", float("nan")), ("levels", ()), ("levels", (0.0, -1.0)), ("levels", "012"),
+     ("risk", 1.5), ("risk", float("nan")), ("levels", ()), ("levels", (0.0, -1.0)), ("levels", "012"), ("levels", (0.0, 5e-324)),
      ("catastrophe_loss", "nothing")],
 )
 def test_bad_config_values_raise_naming_the_field(field, value):
@@ -220,7 +220,8 @@ def configs(draw):
         num_rounds=draw(st.integers(1, 12)),
         threshold=draw(st.floats(0.01, 1.0)) * N * E,
         risk=draw(st.floats(0.0, 1.0)),
-        levels=tuple(draw(st.lists(st.floats(0.0, 5.0), min_size=1, max_size=5, unique=True).filter(lambda v: max(v) > 0))),
+        # the valid domain: each level 0 or at least C.MIN_POSITIVE_LEVEL
+        levels=tuple(draw(st.lists(st.one_of(st.just(0.0), st.floats(C.MIN_POSITIVE_LEVEL, 5.0)), min_size=1, max_size=5, unique=True).filter(lambda v: max(v) > 0))),
         catastrophe_loss=draw(st.sampled_from(C.LOSS_RULES)),
     )
 
