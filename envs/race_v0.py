@@ -206,7 +206,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -219,7 +219,6 @@ from labrace.envs.core import (
     BatchedGame,
     Scenario,
     StepResult,
-    agent_names,
     bar_chart,
     check_bool,
     check_choice,

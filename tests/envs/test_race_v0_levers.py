@@ -9,11 +9,9 @@ import pytest
 from gymnasium import spaces
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 
 import labrace
 from labrace.agents.baselines import make_baseline
-from labrace.agents.evaluation import rollout
 from labrace.envs import race_v0
 from labrace.envs.race_v0 import (
     DECLARE_COOPERATE,
@@ -535,14 +533,7 @@ def test_invariants_hold_for_random_lever_configs_and_actions(config, seed):
 DISCRETE_LEVERS = {"scenario": "all_levers", "action_type": "discrete"}
 
 
-@pytest.mark.filterwarnings("ignore:Action space for each agent probably should be gymnasium.spaces.box or gymnasium.spaces.discrete")
-@pytest.mark.filterwarnings("error")
-def test_multidiscrete_variant_passes_the_pettingzoo_api_tests():
-    """PettingZoo's AEC api_test advises Box or Discrete action spaces; MultiDiscrete is valid and intended."""
-    parallel_api_test(race_v0.parallel_env(**DISCRETE_LEVERS), num_cycles=300)
-    api_test(race_v0.env(**DISCRETE_LEVERS), num_cycles=300)
-    parallel_seed_test(lambda: race_v0.parallel_env(**DISCRETE_LEVERS), num_cycles=200)
-    seed_test(lambda: race_v0.env(**DISCRETE_LEVERS), num_cycles=200)
+# (PettingZoo's parallel, AEC and seed tests of this variant run in tests/envs/test_api.py's VARIANTS)
 
 
 @pytest.mark.filterwarnings("error")
