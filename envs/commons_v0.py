@@ -98,7 +98,7 @@ import numpy as np
 from gymnasium import spaces
 
 from labrace.envs import adapters
-from labrace.envs.core import BatchedGame, Scenario, StepResult, bar_chart, check_choice, check_float, check_int
+from labrace.envs.core import BatchedGame, Scenario, StepResult, bar_chart, check_choice, check_float, check_int, other_labs
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -247,10 +247,6 @@ def step_batch(config: CommonsConfig, state: CommonsState, actions: np.ndarray, 
         truncated=np.zeros(B, dtype=bool),
         info={"outcome": state.outcome, "winner": state.winner, "group_total": total},
     )
-
-
-def other_labs(num_labs: int) -> np.ndarray:
-    return (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
 
 
 def observe_batch(config: CommonsConfig, state: CommonsState) -> np.ndarray:

@@ -200,6 +200,15 @@ def _agent_names(num_agents: int) -> tuple[str, ...]:
     return tuple(f"lab_{i}" for i in range(num_agents))
 
 
+@functools.lru_cache(maxsize=None)
+def other_labs(num_labs: int) -> np.ndarray:
+    """(N, N-1) read-only index array: row i lists labs i+1, ..., i+N-1 (mod N), the egocentric
+    order in which every environment shows lab i the others."""
+    others = (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
+    others.flags.writeable = False
+    return others
+
+
 def agent_names(num_agents: int) -> list[str]:
     """``["lab_0", …, "lab_{N-1}"]`` (a fresh list)."""
     return list(_agent_names(num_agents))

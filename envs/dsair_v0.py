@@ -104,7 +104,7 @@ import numpy as np
 from gymnasium import spaces
 
 from labrace.envs import adapters
-from labrace.envs.core import BatchedGame, Scenario, StepResult, bar_chart, check_float, check_int
+from labrace.envs.core import BatchedGame, Scenario, StepResult, bar_chart, check_float, check_int, other_labs
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -270,10 +270,6 @@ def step_batch(config: DsairConfig, state: DsairState, actions: np.ndarray, rng:
         truncated=timeout & ~any_hit,
         info={"outcome": state.outcome, "winner": state.winner, "disaster": state.disaster, "prize": state.prize},
     )
-
-
-def other_labs(num_labs: int) -> np.ndarray:
-    return (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
 
 
 def observe_batch(config: DsairConfig, state: DsairState) -> np.ndarray:

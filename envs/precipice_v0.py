@@ -112,6 +112,7 @@ from labrace.envs.core import (
     check_choice,
     check_float,
     check_int,
+    other_labs,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -252,11 +253,6 @@ def step_batch(config: PrecipiceConfig, state: PrecipiceState, safety: np.ndarra
             "disaster_probability": state.disaster_probability,
         },
     )
-
-
-def other_labs(num_labs: int) -> np.ndarray:
-    """(N, N-1): row i lists teams i+1, …, i+N-1 (mod N)."""
-    return (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
 
 
 def observe_batch(config: PrecipiceConfig, state: PrecipiceState) -> np.ndarray:

@@ -225,6 +225,7 @@ from labrace.envs.core import (
     check_float,
     check_int,
     check_interval,
+    other_labs,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -562,14 +563,6 @@ class RaceState:
     verified_cooperation: np.ndarray  # (B, N) cooperation share of lab i at its last audit (0 before)
     audited: np.ndarray  # (B, N) bool: lab i was audited this step
     sanction_paid: np.ndarray  # (B, N) sanctions imposed on lab i this step
-
-
-@lru_cache(maxsize=None)
-def other_labs(num_labs: int) -> np.ndarray:
-    """(N, N-1) index array: row i lists labs i+1, ..., i+N-1 (mod N), the egocentric order."""
-    others = (np.arange(num_labs)[:, None] + np.arange(1, num_labs)[None, :]) % num_labs
-    others.flags.writeable = False
-    return others
 
 
 _SCRATCH = threading.local()
