@@ -184,10 +184,16 @@ class StepResult:
 def assign_games(state: Any, mask: np.ndarray, fresh: Any) -> None:
     """Overwrite the games selected by ``mask`` (B,) in a dataclass state with those of ``fresh``.
 
-    Every field of a batched state is an array whose leading axis is the game axis.
+    Every field of a batched state is an array whose leading axis is the game axis, unless the
+    field's metadata names another (``field(metadata={"game_axis": 1})``).
     """
+    games = np.flatnonzero(mask)  # integer indices: much faster than a boolean mask per field
     for field in dataclasses.fields(state):
-        getattr(state, field.name)[mask] = getattr(fresh, field.name)
+        target, source = getattr(state, field.name), getattr(fresh, field.name)
+        if field.metadata.get("game_axis", 0) == 1:
+            target[:, games] = source
+        else:
+            target[games] = source
 
 
 # --------------------------------------------------------------------------------------------

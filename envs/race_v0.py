@@ -206,7 +206,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -547,11 +547,12 @@ class RaceState:
     step: np.ndarray  # (B,) int64 t
     misuse_concern: np.ndarray  # (B, N)
     accident_concern: np.ndarray  # (B, N)
-    trust: np.ndarray  # (B, N, N) trust[b, i, j] = lab i's trust in lab j
+    # (N, B, N) lab-major: [i, b, j] = lab i's trust in lab j (read it as ``trust``, (B, N, N)). A
+    # per-lab event (B, N) then broadcasts over the leading axis, a fast contiguous operation.
+    trust_by_lab: np.ndarray = field(metadata={"game_axis": 1})
     last_allocation: np.ndarray  # (B, N, 3) (speed, safety, cooperation) of the last step
     accident_hazard: np.ndarray  # (B, N) h_i of the last step
     observed_capability: np.ndarray  # (B, N, N-1) noisy view of lab i+k's capability ("noisy" only)
-    static_observation: np.ndarray  # (B, N, obs_dim) float32: the slots that change only at reset or with trust
     outcome: np.ndarray  # (B,) int8 index into OUTCOMES, set by the last step
     winner: np.ndarray  # (B,) int64, -1 if none
     cause: np.ndarray  # (B,) int8 index into CAUSES
@@ -564,12 +565,17 @@ class RaceState:
     audited: np.ndarray  # (B, N) bool: lab i was audited this step
     sanction_paid: np.ndarray  # (B, N) sanctions imposed on lab i this step
 
+    @property
+    def trust(self) -> np.ndarray:
+        """(B, N, N) view: ``trust[b, i, j]`` = lab i's trust in lab j (writable)."""
+        return self.trust_by_lab.transpose(1, 0, 2)
+
 
 _SCRATCH = threading.local()
 
 
-def _scratch(slot: int, shape: tuple[int, ...]) -> np.ndarray:
-    """A reusable float64 work array (per thread, per slot and shape), for the lever updates of a step.
+def _scratch(slot: int, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+    """A reusable work array (per thread, slot, shape and dtype), for temporaries of a step.
 
     Large temporaries are costly to allocate afresh every step (the allocator hands new pages back
     and forth); these are only used within one function call, never returned.
@@ -577,29 +583,12 @@ def _scratch(slot: int, shape: tuple[int, ...]) -> np.ndarray:
     arrays = getattr(_SCRATCH, "arrays", None)
     if arrays is None:
         arrays = _SCRATCH.arrays = {}
-    array = arrays.get((slot, shape))
+    array = arrays.get((slot, shape, dtype))
     if array is None:
         if len(arrays) > 16:  # a few batch sizes at a time
             arrays.clear()
-        array = arrays[(slot, shape)] = np.empty(shape)
+        array = arrays[(slot, shape, dtype)] = np.empty(shape, dtype)
     return array
-
-
-@lru_cache(maxsize=None)
-def _tiling(num_labs: int) -> np.ndarray:
-    """(N, N * N) 0/1 matrix T with ``(x @ T)[b, j * N + i] = x[b, i]`` (exactly: one 1 per column)."""
-    N = num_labs
-    tiling = np.zeros((N, N * N))
-    tiling[np.tile(np.arange(N), N), np.arange(N * N)] = 1.0
-    tiling.flags.writeable = False
-    return tiling
-
-
-@lru_cache(maxsize=None)
-def _own_rows(num_labs: int) -> np.ndarray:
-    rows = np.arange(num_labs)[:, None]
-    rows.flags.writeable = False
-    return rows
 
 
 #: from this many games on, sums over labs use a matrix-vector product: numpy's reductions over a
@@ -651,7 +640,7 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         step=np.zeros(B, dtype=np.int64),
         misuse_concern=misuse,
         accident_concern=accident,
-        trust=trust,
+        trust_by_lab=np.ascontiguousarray(trust.transpose(1, 0, 2)),
         last_allocation=np.zeros((B, N, 3)),
         accident_hazard=np.zeros((B, N)),
         observed_capability=np.zeros((B, N, N - 1)),
@@ -659,7 +648,6 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         winner=np.full(B, -1, dtype=np.int64),
         cause=np.zeros(B, dtype=np.int8),
         catastrophe_lab=np.full(B, -1, dtype=np.int64),
-        static_observation=np.zeros((B, N, config.observation_size), dtype=np.float32),
         committed=np.zeros((B, N), dtype=bool),
         declared=np.zeros((B, N), dtype=np.int8),
         pause_left=np.zeros((B, N), dtype=np.int64),
@@ -667,34 +655,8 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         audited=np.zeros((B, N), dtype=bool),
         sanction_paid=np.zeros((B, N)),
     )
-    state.static_observation[..., 2] = misuse
-    state.static_observation[..., 3] = accident
-    state.static_observation[..., 6] = float(config.pivotal_act)
-    _observe_trust(state, slice(None))
     _observe_noisy_capability(config, state, rng)
     return state
-
-
-@lru_cache(maxsize=None)
-def _trust_slots(num_labs: int, obs_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices: (into trust (N * N), into the observation (N * obs_size)) of lab i's trust in lab i+k."""
-    N = num_labs
-    source = (np.arange(N)[:, None] * N + other_labs(N)).ravel()
-    target = (np.arange(N)[:, None] * obs_size + 9 + SLOTS_PER_OTHER * np.arange(N - 1)[None, :]).ravel()
-    source.flags.writeable = target.flags.writeable = False
-    return source, target
-
-
-def _observe_trust(state: RaceState, games: Any) -> None:
-    """Refresh the trust slots of the static observation of ``games`` (at reset, after trust events)."""
-    B, N, size = state.static_observation.shape
-    if B >= _MATMUL_FROM and isinstance(games, slice) and games == slice(None) and state.static_observation.flags.c_contiguous:
-        source, target = _trust_slots(N, size)  # one gather and one scatter on flat views
-        seen = np.take(state.trust.reshape(B, N * N), source, axis=1, out=_scratch(2, (B, len(source))))
-        state.static_observation.reshape(B, N * size)[:, target] = seen
-        return
-    base = NUM_OWN_SLOTS + SLOTS_PER_OTHER * (N - 1)
-    state.static_observation[games, :, 9:base:3] = state.trust[games][:, _own_rows(N), other_labs(N)]
 
 
 def _observe_noisy_capability(config: RaceConfig, state: RaceState, rng: np.random.Generator) -> None:
@@ -729,8 +691,9 @@ def decode_actions(
         column += 1
     if config.cheap_talk:  # argmax of the three scores, ties to the lowest index (compares: faster)
         first, second, third = actions[..., column], actions[..., column + 1], actions[..., column + 2]
-        declarations = (second > first).view(np.int8)
-        declarations[third > np.maximum(first, second)] = DECLARE_PIVOTAL
+        cooperate = (second > first).view(np.int8)  # 0 race or 1 cooperate
+        pivotal = (third > np.maximum(first, second)).view(np.int8)
+        declarations = np.maximum(cooperate, pivotal << 1)  # 2 where the third score is the largest
     return allocation, attempts, commits, declarations
 
 
@@ -748,7 +711,13 @@ def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.n
     else:
         total = effort.sum(axis=-1, keepdims=True)
     if np.minimum.reduce(total, axis=None) > 0.0:
-        return effort / total, attempts
+        if effort.size < 3 * _MATMUL_FROM:
+            return effort / total, attempts
+        # column by column: a division broadcast over the short last axis is several times slower
+        allocation = np.empty(effort.shape)
+        for k in range(3):
+            np.divide(effort[..., k], total[..., 0], out=allocation[..., k])
+        return allocation, attempts
     # an all-zero effort vector means "no preference": an equal split
     allocation = effort / np.maximum(total, 1e-300)
     allocation[total[..., 0] <= 0.0] = 1.0 / 3.0
@@ -864,79 +833,98 @@ def _levers_before_growth(
 ) -> np.ndarray:
     """Pauses (speed moved to safety), commitment decisions and declarations; the played allocation."""
     if config.pause_steps > 0 and np.count_nonzero(state.pause_left):
-        paused = state.pause_left > 0
-        moved = allocation[..., 0] * paused
+        paused = np.flatnonzero(state.pause_left)  # flat (game, lab) indices: few labs are paused
         allocation = allocation.copy()  # never write into the caller's array
-        allocation[..., 0] -= moved  # exactly 0 where paused
-        allocation[..., 1] += moved
-        state.pause_left -= paused
+        played = allocation.reshape(-1, 3)
+        played[paused, 1] += played[paused, 0]
+        played[paused, 0] = 0.0
+        state.pause_left.reshape(-1)[paused] -= 1
     if config.commitments:
-        decide = (state.step % config.commitment_period) == 0  # (B,) decision steps: 0, K, 2K, ...
-        if np.count_nonzero(decide):
-            new = np.zeros_like(state.committed) if commit is None else np.asarray(commit, dtype=bool)
-            np.copyto(state.committed, new, where=decide[:, None])
+        table = _decision_steps(config.commitment_period, config.max_steps)
+        steps = state.step  # a game stepped on after its end may be past max_steps: then compute
+        decide = table[steps] if steps.max() < len(table) else steps % config.commitment_period == 0
+        deciding = np.flatnonzero(decide)  # decision steps: 0, K, 2K, ...
+        if len(deciding):
+            state.committed[deciding] = False if commit is None else np.asarray(commit, dtype=bool)[deciding]
     if config.cheap_talk:
         state.declared[...] = 0 if declare is None else declare
     return allocation
 
 
+@lru_cache(maxsize=64)
+def _decision_steps(period: int, max_steps: int) -> np.ndarray:
+    """(max_steps + 1,) bool: whether step t is a commitment decision step (t % period == 0)."""
+    table = np.arange(max_steps + 1) % period == 0
+    table.flags.writeable = False
+    return table
+
+
 def _audit(config: RaceConfig, state: RaceState, allocation: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
     """Audit each lab with ``audit_probability``: verified cooperation, sanctions, pauses.
 
-    Returns the trust events of the audits, per audited lab i (B, N): the trust gain factor
-    ``audit_trust_gain * c_i`` (or None) and the breaches (or None).
+    Returns the trust events of the audits, per lab i (B, N): the trust gain factor
+    ``audit_trust_gain * c_i`` of audited labs (or None) and the breach penalty of audited
+    committed labs below their floor (or None).
     """
     audited = np.less(rng.random(state.audited.shape), config.audit_probability, out=state.audited)
     cooperation, safety_share = allocation[..., 2], allocation[..., 1]
-    np.copyto(state.verified_cooperation, cooperation, where=audited)
-    gain = config.audit_trust_gain * (cooperation * audited) if config.audit_trust_gain > 0.0 else None
-    sanction = state.sanction_paid
-    sanction.fill(0.0)
+    np.putmask(state.verified_cooperation, audited, cooperation)
+    gain = np.multiply(cooperation, audited) if config.audit_trust_gain > 0.0 else None
+    if gain is not None:
+        gain *= config.audit_trust_gain
+    # sanctions: licence violations and breaches add up (counted as int8, then scaled once)
+    sanctioned = np.zeros(audited.shape, dtype=np.int8)
     breach = None
     if config.safety_floor > 0.0:  # licensing
         violator = audited & (safety_share < config.safety_floor)
-        sanction += config.sanction * violator
+        sanctioned += violator.view(np.int8)
         if config.pause_steps > 0:
-            np.copyto(state.pause_left, config.pause_steps, where=violator)
+            np.putmask(state.pause_left, violator, config.pause_steps)
     if config.commitments:
         breach = audited & state.committed & (safety_share < config.commitment_floor)
-        sanction += config.sanction * breach
+        sanctioned += breach.view(np.int8)
+        breach = np.multiply(breach, config.breach_trust_penalty) if config.breach_trust_penalty > 0.0 else None
+    np.multiply(sanctioned, config.sanction, out=state.sanction_paid)
     return gain, breach
 
 
 def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) -> None:
     """The trust rule's lever events in their order: declared pivotal act, verified cooperation, breach.
 
-    Every event acts on a column of ``trust`` (every lab j's trust in lab i), so they run on the
-    flat (B, N * N) view with the (B, N) per-lab values tiled over j (by a 0/1 matrix product,
-    exact and much faster than ``np.tile``); a lab's trust in itself is restored to ``self_trust``
-    at the end.
+    Every event acts on a column of trust (every other lab j's trust in lab i) with one value per
+    lab i, a (B, N) array; on the lab-major (N, B, N) ``trust_by_lab`` that array broadcasts over
+    the leading axis (the truster j), which numpy runs as N contiguous passes. A lab's trust in
+    itself is restored to ``self_trust`` at the end.
     """
-    B, N = state.capability.shape
-    if not state.trust.flags.c_contiguous:
-        state.trust = np.ascontiguousarray(state.trust)
-    trust = state.trust.reshape(B, N * N)  # [b, j * N + i] = trust of j in i
-    tiling, column = _tiling(N), _scratch(0, (B, N * N))
+    trust = state.trust_by_lab  # (N, B, N): [j, b, i] = lab j's trust in lab i
     changed = False
     if config.cheap_talk and config.declare_trust_penalty > 0.0:
         pivotal = state.declared == DECLARE_PIVOTAL
         if np.count_nonzero(pivotal):
-            trust -= np.matmul(config.declare_trust_penalty * pivotal, tiling, out=column)
-            np.maximum(trust, 0.0, out=trust)
+            trust -= np.multiply(pivotal, config.declare_trust_penalty)
+            np.maximum(trust, _zeros(trust.shape), out=trust)
             changed = True
     if gain is not None and np.count_nonzero(gain):
         # tau += g (1 - tau) stays <= 1 in floating point for g, tau in [0, 1]
-        increase = np.subtract(1.0, trust, out=_scratch(1, (B, N * N)))
-        increase *= np.matmul(gain, tiling, out=column)
+        increase = np.subtract(1.0, trust, out=_scratch(1, trust.shape))
+        increase *= gain
         trust += increase
         changed = True
-    if breach is not None and config.breach_trust_penalty > 0.0 and np.count_nonzero(breach):
-        trust -= np.matmul(config.breach_trust_penalty * breach, tiling, out=column)
-        np.maximum(trust, 0.0, out=trust)
+    if breach is not None and np.count_nonzero(breach):
+        trust -= breach
+        np.maximum(trust, _zeros(trust.shape), out=trust)
         changed = True
     if changed:
-        trust[:, :: N + 1] = config.self_trust
-        _observe_trust(state, slice(None))
+        labs = np.arange(trust.shape[0])
+        trust[labs, :, labs] = config.self_trust
+
+
+@lru_cache(maxsize=8)
+def _zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """Read-only zeros: ``np.maximum(x, zeros)`` runs about twice as fast as with the scalar 0."""
+    zeros = np.zeros(shape)
+    zeros.flags.writeable = False
+    return zeros
 
 
 def _resolve_events(
@@ -977,7 +965,6 @@ def _resolve_events(
         # every attempt, successful or not, costs the actor the other labs' trust
         penalty = config.pivotal_trust_penalty * (attempt[:, None, :] & ~np.eye(attempt.shape[1], dtype=bool))
         state.trust[games] = np.maximum(state.trust[games] - penalty, 0.0)
-        _observe_trust(state, games)
         seized = success.any(axis=1)
         actor = np.argmax(np.where(success, tiebreak, -1.0), axis=1)
         outcome[seized], cause[seized], winner[seized], culprit[seized] = PIVOTAL_ACT, NO_CAUSE, actor[seized], -1
@@ -1010,37 +997,125 @@ def _terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -
 
 
 def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
-    """Every lab's egocentric observation, (B, N, observation_size) float32 (layout in the docstring)."""
-    others = other_labs(state.capability.shape[1])
-    base = config.base_observation_size
-    obs = state.static_observation.copy()  # types, pivotal flag, trust; zero elsewhere
-    obs[..., 0] = state.capability  # < 1 + capability_growth <= 2
-    obs[..., 1] = state.safety_ratio
-    obs[..., 4] = np.minimum(state.coordination_progress, 1.0)[:, None]
-    obs[..., 5] = (state.step / config.max_steps)[:, None]
-    if config.capability_info == "public":
-        obs[..., 7:base:3] = state.capability[:, others]
-    elif config.capability_info == "noisy":
-        obs[..., 7:base:3] = state.observed_capability
-    obs[..., 8:base:3] = state.last_allocation[..., 2][:, others]
-    if base < config.observation_size:  # lever slots: own flags, then per other lab (egocentric)
-        column = base
-        if config.pause_steps > 0:
-            obs[..., column] = state.pause_left > 0
-            column += 1
-        if config.commitments:
-            obs[..., column] = state.committed
-            column += 1
-        per_other = len(config.other_lever_slots)
-        if config.audit_probability > 0.0:
-            obs[..., column::per_other] = state.verified_cooperation[:, others]
-            column += 1
-        if config.commitments:
-            obs[..., column::per_other] = state.committed[:, others]
-            column += 1
-        if config.cheap_talk:
-            obs[..., column::per_other] = state.declared[:, others] / 2.0
-    return obs
+    """Every lab's egocentric observation, (B, N, observation_size) float32 (layout in the docstring).
+
+    Built as one product ``features @ selector``: ``features`` (B, K) holds every quantity the
+    observations show, once per game (:func:`observation_features`), and the 0/1 matrix
+    ``selector`` (K, N * observation_size) puts each into its slots of every lab's view. Each
+    column of the selector has at most one non-zero entry, so the product copies values exactly;
+    it is several times faster than gathering the egocentric slots with fancy indexing.
+    """
+    B, N = state.capability.shape
+    obs = np.matmul(observation_features(config, state), _observation_selector(config))  # features: scratch
+    return obs.reshape(B, N, config.observation_size)
+
+
+def _feature_blocks(config: RaceConfig) -> dict[str, tuple[int, int]]:
+    """Column block (start, width) of each quantity in :func:`observation_features`."""
+    N = config.num_labs
+    widths = {
+        "capability": N,
+        "safety_ratio": N,
+        "misuse_concern": N,
+        "accident_concern": N,
+        "cooperation": N,  # last cooperation share
+        "coordination_progress": 1,  # min(G, 1)
+        "time": 1,  # t / max_steps
+        "one": 1,  # the constant 1 (scaled by the selector for flags of the config)
+        "trust": N * N,  # trust[i, j] at i * N + j
+    }
+    if config.capability_info == "noisy":
+        widths["observed_capability"] = N * (N - 1)  # observed_capability[i, k - 1] at i * (N - 1) + k - 1
+    if config.pause_steps > 0:
+        widths["paused"] = N
+    if config.commitments:
+        widths["committed"] = N
+    if config.audit_probability > 0.0:
+        widths["verified_cooperation"] = N
+    if config.cheap_talk:
+        widths["declared"] = N
+    blocks, start = {}, 0
+    for name, width in widths.items():
+        blocks[name] = (start, width)
+        start += width
+    return blocks
+
+
+def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
+    """(B, K) float32: every quantity the observations show, in the blocks of ``_feature_blocks``."""
+    blocks = _feature_blocks_cached(config)
+    B, N = state.capability.shape
+    features = _scratch(3, (B, sum(width for _, width in blocks.values())), np.float32)
+
+    def block(name: str) -> np.ndarray:
+        start, width = blocks[name]
+        return features[:, start : start + width]
+
+    block("capability")[...] = state.capability
+    block("safety_ratio")[...] = state.safety_ratio
+    block("misuse_concern")[...] = state.misuse_concern
+    block("accident_concern")[...] = state.accident_concern
+    block("cooperation")[...] = state.last_allocation[..., 2]
+    np.minimum(state.coordination_progress, 1.0, out=block("coordination_progress")[:, 0])
+    np.divide(state.step, config.max_steps, out=block("time")[:, 0])
+    block("one")[...] = 1.0
+    block("trust").reshape(B, N, N)[...] = state.trust
+    if "observed_capability" in blocks:
+        block("observed_capability")[...] = state.observed_capability.reshape(B, N * (N - 1))
+    if "paused" in blocks:
+        np.greater(state.pause_left, 0, out=block("paused"))
+    if "committed" in blocks:
+        block("committed")[...] = state.committed
+    if "verified_cooperation" in blocks:
+        block("verified_cooperation")[...] = state.verified_cooperation
+    if "declared" in blocks:
+        block("declared")[...] = state.declared
+    return features
+
+
+_feature_blocks_cached = lru_cache(maxsize=256)(_feature_blocks)
+
+
+@lru_cache(maxsize=256)
+def _observation_selector(config: RaceConfig) -> np.ndarray:
+    """(K, N * observation_size) float32 0/1 matrix (0.5 for declared intentions): features → slots.
+
+    Column ``i * observation_size + s`` has one non-zero entry, in the row of the quantity that
+    lab i sees in slot s (none for slots that are always 0: the others' capability with
+    ``capability_info="none"``, the pivotal flag when ``pivotal_act`` is off).
+    """
+    N, size = config.num_labs, config.observation_size
+    blocks = _feature_blocks_cached(config)
+    selector = np.zeros((sum(width for _, width in blocks.values()), N * size), dtype=np.float32)
+    for i in range(N):
+        sources: list[tuple[str, int, float] | None] = [  # (block, index in the block, weight) per slot
+            ("capability", i, 1.0),
+            ("safety_ratio", i, 1.0),
+            ("misuse_concern", i, 1.0),
+            ("accident_concern", i, 1.0),
+            ("coordination_progress", 0, 1.0),
+            ("time", 0, 1.0),
+            ("one", 0, 1.0) if config.pivotal_act else None,
+        ]
+        for k in range(1, N):
+            j = (i + k) % N
+            seen_capability = {
+                "public": ("capability", j, 1.0),
+                "noisy": ("observed_capability", i * (N - 1) + k - 1, 1.0),
+                "none": None,
+            }[config.capability_info]
+            sources += [seen_capability, ("cooperation", j, 1.0), ("trust", i * N + j, 1.0)]
+        sources += [(slot, i, 1.0) for slot in config.own_lever_slots]  # paused, committed
+        for k in range(1, N):
+            j = (i + k) % N
+            sources += [(slot, j, 0.5 if slot == "declared" else 1.0) for slot in config.other_lever_slots]
+        assert len(sources) == size, "the selector must follow the documented layout"
+        for slot, source in enumerate(sources):
+            if source is not None:
+                name, index, weight = source
+                selector[blocks[name][0] + index, i * size + slot] = weight
+    selector.flags.writeable = False
+    return selector
 
 
 def describe_outcome(info: Mapping[str, Any]) -> str:
