@@ -1045,32 +1045,36 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
     """(B, K) float32: every quantity the observations show, in the blocks of ``_feature_blocks``."""
     blocks = _feature_blocks_cached(config)
     B, N = state.capability.shape
-    features = _scratch(3, (B, sum(width for _, width in blocks.values())), np.float32)
-
-    def block(name: str) -> np.ndarray:
-        start, width = blocks[name]
-        return features[:, start : start + width]
-
-    block("capability")[...] = state.capability
-    block("safety_ratio")[...] = state.safety_ratio
-    block("misuse_concern")[...] = state.misuse_concern
-    block("accident_concern")[...] = state.accident_concern
-    block("cooperation")[...] = state.last_allocation[..., 2]
-    np.minimum(state.coordination_progress, 1.0, out=block("coordination_progress")[:, 0])
-    np.divide(state.step, config.max_steps, out=block("time")[:, 0])
-    block("one")[...] = 1.0
-    block("trust").reshape(B, N, N)[...] = state.trust
+    parts = [
+        state.capability,
+        state.safety_ratio,
+        state.misuse_concern,
+        state.accident_concern,
+        state.last_allocation[..., 2],
+        np.minimum(state.coordination_progress, 1.0)[:, None],
+        (state.step / config.max_steps)[:, None],
+        _ones((B, 1)),
+        *state.trust_by_lab,  # N blocks (B, N): lab i's trust in every lab, at i * N + j
+    ]
     if "observed_capability" in blocks:
-        block("observed_capability")[...] = state.observed_capability.reshape(B, N * (N - 1))
+        parts.append(state.observed_capability.reshape(B, N * (N - 1)))
     if "paused" in blocks:
-        np.greater(state.pause_left, 0, out=block("paused"))
+        parts.append(state.pause_left > 0)
     if "committed" in blocks:
-        block("committed")[...] = state.committed
+        parts.append(state.committed)
     if "verified_cooperation" in blocks:
-        block("verified_cooperation")[...] = state.verified_cooperation
+        parts.append(state.verified_cooperation)
     if "declared" in blocks:
-        block("declared")[...] = state.declared
-    return features
+        parts.append(state.declared)
+    width = sum(width for _, width in blocks.values())
+    return np.concatenate(parts, axis=1, out=_scratch(3, (B, width), np.float32))
+
+
+@lru_cache(maxsize=8)
+def _ones(shape: tuple[int, ...]) -> np.ndarray:
+    ones = np.ones(shape)
+    ones.flags.writeable = False
+    return ones
 
 
 _feature_blocks_cached = lru_cache(maxsize=256)(_feature_blocks)
