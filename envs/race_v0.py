@@ -1283,27 +1283,70 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
         c = self.config
         progress = float(min(state.coordination_progress[game], 1.0))
         bar = "#" * int(round(progress * 20))
-        lines = [
-            f"race_v0  step {int(state.step[game])}/{c.max_steps}  coordination [{bar:<20}] {progress:.2f}",
-            f"{'lab':<7}{'capability':>11}{'safety':>8}{'speed':>7}{'safety':>7}{'coop':>6}{'hazard':>8}{'misuse':>8}{'accident':>9}",
-        ]
+        header = f"{'lab':<7}{'capability':>11}{'safety':>8}{'speed':>7}{'safety':>7}{'coop':>6}{'hazard':>8}{'misuse':>8}{'accident':>9}"
+        levers = self._lever_columns(state, game)
+        header += "".join(f"{name:>{width}}" for name, width, _ in levers)
+        lines = [f"race_v0  step {int(state.step[game])}/{c.max_steps}  coordination [{bar:<20}] {progress:.2f}"]
+        if c.levers_on:
+            lines.append("levers: " + ", ".join(self._lever_summary()))
+        lines.append(header)
         ratio = state.safety_ratio[game]
         for i in range(self.num_agents):
             speed, safe, coop = state.last_allocation[game, i]
             lines.append(
                 f"{'lab_' + str(i):<7}{state.capability[game, i]:>11.3f}{ratio[i]:>8.3f}{speed:>7.2f}{safe:>7.2f}{coop:>6.2f}"
                 f"{state.accident_hazard[game, i]:>8.4f}{state.misuse_concern[game, i]:>8.2f}{state.accident_concern[game, i]:>9.2f}"
+                + "".join(f"{cells[i]:>{width}}" for _, width, cells in levers)
             )
         if state.outcome[game] != ONGOING:
             lines.append(f"outcome: {describe_outcome(self.agent_infos(state, None, game)[0])}")
         return "\n".join(lines)
 
+    def _lever_summary(self) -> list[str]:
+        c = self.config
+        parts = []
+        if c.audit_probability > 0.0:
+            parts.append(f"audits p={c.audit_probability:g}")
+        if c.safety_floor > 0.0:
+            parts.append(f"licence floor {c.safety_floor:g} (sanction {c.sanction:g}, pause {c.pause_steps})")
+        if c.compute_cap < c.capability_growth:
+            parts.append(f"compute cap {c.compute_cap:g}/step")
+        if c.commitments:
+            parts.append(f"commitments (floor {c.commitment_floor:g}, every {c.commitment_period} steps)")
+        if c.cheap_talk:
+            parts.append("cheap talk")
+        return parts
+
+    def _lever_columns(self, state: RaceState, game: int) -> list[tuple[str, int, list[str]]]:
+        """(header, width, one cell per lab) for each lever that is on (none with every lever off)."""
+        c, columns = self.config, []
+        if c.audit_probability > 0.0:
+            columns.append(("audited", 8, ["yes" if a else "" for a in state.audited[game]]))
+            columns.append(("verified", 9, [f"{v:.2f}" for v in state.verified_cooperation[game]]))
+        if c.safety_floor > 0.0 or c.commitments:
+            columns.append(("sanction", 9, [f"{v:g}" if v else "" for v in state.sanction_paid[game]]))
+        if c.pause_steps > 0:
+            columns.append(("paused", 7, [str(int(v)) if v else "" for v in state.pause_left[game]]))
+        if c.commitments:
+            columns.append(("committed", 10, ["yes" if v else "" for v in state.committed[game]]))
+        if c.cheap_talk:
+            columns.append(("declared", 12, [INTENTIONS[int(v)] for v in state.declared[game]]))
+        return columns
+
     def render_rgb(self, state: RaceState, game: int) -> np.ndarray:
-        values = np.column_stack(
-            [np.minimum(state.capability[game], 1.0), state.safety_ratio[game], state.last_allocation[game]]
-        )  # (N, 5): capability, safety ratio, speed, safety, cooperation
-        footer = [min(float(state.coordination_progress[game]), 1.0), float(state.step[game]) / self.config.max_steps]
-        return bar_chart(values, footer)
+        c = self.config
+        columns = [np.minimum(state.capability[game], 1.0), state.safety_ratio[game], *state.last_allocation[game].T]
+        # lever bars (only for the levers that are on): verified cooperation, committed, paused, declared / 2
+        if c.audit_probability > 0.0:
+            columns.append(state.verified_cooperation[game])
+        if c.commitments:
+            columns.append(state.committed[game].astype(np.float64))
+        if c.pause_steps > 0:
+            columns.append((state.pause_left[game] > 0).astype(np.float64))
+        if c.cheap_talk:
+            columns.append(state.declared[game] / 2.0)
+        footer = [min(float(state.coordination_progress[game]), 1.0), float(state.step[game]) / c.max_steps]
+        return bar_chart(np.column_stack(columns), footer)  # (N, 5 + levers)
 
 
 # --------------------------------------------------------------------------------------------

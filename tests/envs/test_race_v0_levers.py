@@ -568,3 +568,22 @@ def test_sb3_ppo_and_supersuit_accept_the_lever_action_spaces(action_type):
         _, rewards, _, _ = env.step(np.stack([env.action_space.sample() for _ in range(env.num_envs)]))
         assert np.all(np.isfinite(rewards))
     env.close()
+
+
+def test_renders_show_the_lever_state():
+    env = race_v0.parallel_env(scenario="all_levers", render_mode="ansi")
+    env.reset(seed=3)
+    env.step({a: race_v0.allocation_to_action(env.game.config, (1.0, 0.0, 0.0), commit=True, declare="pivotal_act") for a in env.agents})
+    text = env.render()
+    assert "levers: audits p=0.2" in text and "cheap talk" in text
+    for column in ("audited", "verified", "sanction", "paused", "committed", "declared"):
+        assert column in text.splitlines()[2]
+    assert text.count("pivotal_act") == 3 and text.count("yes") >= 3  # every lab declared and committed
+    plain = race_v0.parallel_env(render_mode="ansi")
+    plain.reset(seed=3)
+    assert "levers:" not in plain.render() and "declared" not in plain.render()
+    # one more bar per lab for each lever with a state (verified, committed, paused, declared)
+    wide = race_v0.parallel_env(scenario="all_levers", render_mode="rgb_array")
+    narrow = race_v0.parallel_env(render_mode="rgb_array")
+    wide.reset(seed=3), narrow.reset(seed=3)
+    assert wide.render().shape[1] - narrow.render().shape[1] == 3 * 4 * 8
