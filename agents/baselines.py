@@ -33,7 +33,9 @@ Canonical models:
   regime, from the observation), ``always_safe`` (s = 1), ``reckless`` (s = 0).
 * ``dsair_v0``: ``always_safe``, ``always_unsafe``, ``risk_dominant`` (the risk-dominant strategy
   of the env's two-lab payoff matrix, every round), ``reciprocator`` (SAFE first and while no other
-  lab played UNSAFE last round).
+  lab played UNSAFE last round). With ``commitments`` (Han et al. 2022) also the strategies ``AS``,
+  ``AU``, ``VS`` (commits, SAFE inside an agreement) and ``VU`` (a fake committer); the other dsair
+  baselines then never commit (:class:`NeverCommits`).
 * ``commons_v0``: ``fair_share`` (the menu level nearest one fair share per round), ``free_rider``
   (the smallest level), ``altruist`` (the largest), ``equilibrium`` (fair share where the fair-share
   profile is a Nash equilibrium, r >= M / (N E), else free ride).
@@ -41,12 +43,14 @@ Canonical models:
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from labrace.agents.policy import Policy, as_policy
+from labrace.agents.policy import CallablePolicy, Policy, as_policy
 
 
 class FixedAllocation(Policy):
@@ -208,6 +212,29 @@ class DsairReciprocator(Policy):
         return (obs[:, self._others].max(axis=1) > 0.5).astype(np.int64)
 
 
+def _dsair_strategy(strategy: str) -> Callable[[Any], Policy]:
+    def factory(game: Any) -> Policy:
+        from labrace.envs.dsair_v0 import CommitmentStrategy
+
+        return CallablePolicy(CommitmentStrategy(game.config, strategy), name=strategy)  # needs commitments=True
+
+    return factory
+
+
+class NeverCommits(Policy):
+    """A dsair_v0 baseline in a game with ``commitments``: it sees the observation without the
+    commitment slots, never commits, and plays as it would in the game without commitments."""
+
+    def __init__(self, plain: Policy, game: Any) -> None:
+        self.name = plain.name
+        self._plain = plain
+        self._size = game.config.base_observation_size
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        plays = np.asarray(self._plain.act(np.asarray(observations)[:, : self._size], rng=rng), dtype=np.int64)
+        return np.column_stack([plays, np.zeros_like(plays)])
+
+
 def _commons_level(game: Any, target: float) -> int:
     """Index of the menu level nearest ``target`` fair shares (ties: the larger level)."""
     levels = np.asarray(game.config.levels)
@@ -254,6 +281,8 @@ BASELINES: dict[str, dict[str, Callable[[Any], Policy]]] = {
         "reckless": lambda game: ConstantAction(np.zeros(1, dtype=np.float32), "reckless"),
     },
     "dsair_v0": {
+        # the strategies of Han et al. (2022), for games with ``commitments`` (AS, AU, VS, VU)
+        **{strategy: _dsair_strategy(strategy) for strategy in ("AS", "AU", "VS", "VU")},
         "always_safe": lambda game: ConstantAction(0, "always_safe"),
         "always_unsafe": lambda game: ConstantAction(1, "always_unsafe"),
         "risk_dominant": DsairRiskDominant,
@@ -275,6 +304,9 @@ def make_baseline(name: str, game: Any) -> Policy:
         raise ValueError(f"no scripted baselines for environment {game.name!r}; environments with baselines: {sorted(BASELINES)}")
     if name not in table:
         raise ValueError(f"unknown {game.name} baseline {name!r}; valid baselines are {sorted(table)}")
+    if game.name == "dsair_v0" and game.config.commitments and name not in ("AS", "AU", "VS", "VU"):
+        plain = type(game)(dataclasses.replace(game.config, commitments=False))
+        return NeverCommits(table[name](plain), game)
     return table[name](game)
 
 

@@ -159,6 +159,8 @@ def _share_spec(game: Any, module: ModuleType) -> tuple[str, tuple[str, ...]]:
         return "allocation", tuple(names)
     space = game.action_space
     explicit = getattr(module, "ACTION_NAMES", None)
+    if isinstance(space, spaces.MultiDiscrete) and explicit is not None and len(explicit) == space.nvec[0]:
+        return "first_discrete", tuple(explicit)  # (play, extras...): dsair_v0 with commitments
     if isinstance(space, spaces.Discrete):
         menu = getattr(game.config, "menu", None)
         if menu is not None and len(menu) == space.n:
@@ -178,6 +180,8 @@ def _step_shares(kind: str, game: Any, state: Any, actions: np.ndarray, size: in
         return np.asarray(state.last_allocation, dtype=np.float64)
     if kind == "discrete":
         return np.eye(size)[np.asarray(actions, dtype=np.int64) - int(game.action_space.start)]
+    if kind == "first_discrete":  # the play is the first part; the others (commit, ...) are not shares
+        return np.eye(size)[np.asarray(actions, dtype=np.int64)[..., 0]]
     return np.asarray(actions, dtype=np.float64).reshape(actions.shape[:2] + (-1,))
 
 
@@ -212,6 +216,7 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
     winner = np.full(E, -1, dtype=np.int64)
     steps = np.zeros(E, dtype=np.int64)
     share_sum = np.zeros((E, N, K))
+    rounds = np.zeros(E, dtype=np.int64)  # steps that were rounds of play (shares are averaged over them)
     sanctions = None  # (E, N), once the env reports sanctions (race_v0 with governance levers)
     timeline_sum: list[np.ndarray] = []
     timeline_count: list[int] = []
@@ -223,10 +228,14 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
             acted = np.asarray(policy.act(observations[:, labs].reshape(E * len(labs), -1), rng=rng))
             actions[:, labs] = acted.reshape((E, len(labs)) + tuple(game.action_space.shape))
         actions = game.check_actions(actions, E)
+        # a step that is not a round of play (dsair_v0's commitment stage) adds no shares
+        stage = np.asarray(getattr(state, "stage", np.zeros(E, dtype=bool)), dtype=bool).copy()
         result = game.step(state, actions, rng)
         live = ~finished
         shares = _step_shares(kind, game, state, actions, K)
+        shares[stage] = 0.0
         share_sum[live] += shares[live]
+        rounds[live & ~stage] += 1
         timeline_sum.append(shares[live].sum(axis=0))
         timeline_count.append(int(live.sum()))
         t += 1
@@ -247,7 +256,7 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
         outcome=outcome,
         winner=winner,
         steps=steps,
-        allocation=share_sum / steps[:, None, None],
+        allocation=share_sum / np.maximum(rounds, 1)[:, None, None],
         outcome_names=tuple(module.OUTCOMES),
         share_names=share_names,
         timeline_sum=np.asarray(timeline_sum).reshape(t, N, K),

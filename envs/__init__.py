@@ -39,7 +39,7 @@ ENVIRONMENTS: dict[str, EnvEntry] = {
             "N labs split effort over speed, safety and cooperation; catastrophe, a winner, a pivotal act or coordination ends the race",
         ),
         EnvEntry("precipice_v0", "labrace/Precipice-v0", ("continuous",), "Armstrong, Bostrom & Shulman (2016), AI & Society 31(2)", "one-shot race: each team picks safety; capability + (1 - safety) decides who finishes first; enmity; three information regimes"),
-        EnvEntry("dsair_v0", "labrace/Dsair-v0", ("discrete",), "Han, Pereira, Santos & Lenaerts (2020), JAIR 69", "repeated race of SAFE vs UNSAFE development: speed-up s, disaster risk p_r, W steps to the prize B"),
+        EnvEntry("dsair_v0", "labrace/Dsair-v0", ("discrete",), "Han, Pereira, Santos & Lenaerts (2020), JAIR 69; commitments: Han, Lenaerts, Santos & Pereira (2022)", "repeated race of SAFE vs UNSAFE development: speed-up s, disaster risk p_r, W steps to the prize B; optional voluntary commitments with sanctions"),
         EnvEntry("commons_v0", "labrace/Commons-v0", ("discrete",), "Milinski et al. (2008) PNAS; Santos & Pacheco (2011) PNAS", "collective-risk dilemma: labs fund a shared safety effort; missing the threshold risks catastrophe with probability r"),
     )
 }

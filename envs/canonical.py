@@ -8,7 +8,9 @@
   information → more danger) hold or fail over the paper's parameter range;
 * ``dsair.md``: Han et al. (2020): the paper's payoff matrix vs the environment's simulated
   per-round payoffs (early and late AGI), and the ``p_r`` thresholds (risk dominance, collective
-  preference) vs the sign of the simulated payoff differences on either side;
+  preference) vs the sign of the simulated payoff differences on either side; Han et al. (2022):
+  the commitment model's 4x4 matrix vs simulation, its thresholds and the long-run SAFE share with
+  and without commitments;
 * ``commons.md``: the collective-risk dilemma: Milinski's treatments, the critical risk ``M/(NE)``
   vs simulated deviations over a grid, and Santos & Pacheco's gradient of selection vs simulation.
 
@@ -242,6 +244,42 @@ def dsair_mc_matrix(config: dsair_v0.DsairConfig, games: int, seed: int) -> tupl
     return mean, se
 
 
+def dsair_commitment_returns(
+    config: dsair_v0.DsairConfig, strategies: Sequence[str], games: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (E, N) and development rounds (E,) of ``games`` races with ``commitments``, lab i
+    playing Han et al. (2022)'s strategy ``strategies[i]`` (``dsair_v0.STRATEGIES``)."""
+    game = dsair_v0.DsairGame(config)
+    policies = [dsair_v0.CommitmentStrategy(config, name) for name in strategies]
+    rng = np.random.default_rng(seed)
+    state = game.reset(rng, games)
+    returns, rounds = np.zeros((games, config.num_labs)), np.zeros(games, dtype=np.int64)
+    done = np.zeros(games, dtype=bool)
+    while not done.all():
+        obs = game.observe(state)
+        actions = np.stack([policy.act(obs[:, i]) for i, policy in enumerate(policies)], axis=1)
+        result = game.step(state, actions, rng)
+        live = ~done
+        returns[live] += result.rewards[live]
+        ended = (result.terminated | result.truncated) & live
+        rounds[ended] = state.step[ended]
+        done |= ended
+    return returns, rounds
+
+
+def dsair_commitment_mc_matrix(config: dsair_v0.DsairConfig, games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Monte-Carlo 4x4 per-round payoff matrix of the row lab over ``dsair_v0.STRATEGIES``, and its
+    standard errors (two labs, ``commitments`` on)."""
+    size = len(dsair_v0.STRATEGIES)
+    mean, se = np.empty((size, size)), np.empty((size, size))
+    for row, first in enumerate(dsair_v0.STRATEGIES):
+        for col, second in enumerate(dsair_v0.STRATEGIES):
+            returns, rounds = dsair_commitment_returns(config, (first, second), games, seed + size * row + col)
+            per_round = returns[:, 0] / rounds
+            mean[row, col], se[row, col] = per_round.mean(), per_round.std() / np.sqrt(games)
+    return mean, se
+
+
 def _env_threshold(config: dsair_v0.DsairConfig, kind: str) -> float:
     """The env's own exact threshold (discrete rounds): SAFE rows do not depend on p_r, UNSAFE rows ∝ 1 - p_r."""
     m = dsair_v0.expected_matrix(dataclasses.replace(config, p_r=0.0))
@@ -335,7 +373,107 @@ def dsair_report(episodes: int, seed: int, command: str) -> str:
         "on the prize. (The late 'paper' values keep B/W = 0.01.)",
         "",
     ]
+    lines += _dsair_commitment_section(games, seed)
     return "\n".join(lines)
+
+
+def _dsair_commitment_section(games: int, seed: int) -> list[str]:
+    """Section 3 of dsair.md: Han et al. (2022)'s voluntary commitments with sanctions."""
+    D = dsair_v0
+    B, W, b, c, Z, beta = 1e4, 100, 4.0, 1.0, 100, 0.01
+    games, long_run_games = max(games // 4, 500), max(games // 10, 300)  # keeps the whole report fast
+    lines = [
+        "## 3. Voluntary commitments with sanctions (Han, Lenaerts, Santos & Pereira 2022)",
+        "",
+        "Strategies: AS / AU (always SAFE / UNSAFE, never commit), VS (commits; SAFE inside an agreement, UNSAFE "
+        "when none formed), VU (commits, then plays UNSAFE: a fake committer). eps = commitment cost per round, "
+        "delta = fine per caught breach, q = detection probability, kappa = share of the fine paid to the complying "
+        "member, gamma = development steps a caught breacher loses that round. Each cell: the per-round payoff of "
+        f"the row strategy, `paper` (D.commitment_payoff_matrix) / `env MC` ({games} simulated races, ± one standard "
+        "error). Early AGI, B = 10^4, W = 100, b = 4, c = 1, s = 2 (so every race length W / speed is whole and the "
+        "paper's matrix is the environment's exact one).",
+        "",
+    ]
+    cases = [
+        ("p_r=0.6, eps=1, delta=40, q=1, kappa=1", dict(p_r=0.6, commitment_cost=1.0, sanction=40.0)),
+        ("p_r=0.6, eps=1, delta=40, q=0.5, kappa=0.5", dict(p_r=0.6, commitment_cost=1.0, sanction=40.0, detection_probability=0.5, compensation_share=0.5)),
+        ("p_r=0.3, eps=1, delta=10, q=1, gamma=1", dict(p_r=0.3, commitment_cost=1.0, sanction=10.0, sanction_speed=1.0)),
+    ]
+    rows, zs, gaps = [], [], []
+    for k, (label, params) in enumerate(cases):
+        config = D.DsairConfig(B=B, W=W, s=2.0, b=b, c=c, max_rounds=W, commitments=True, **params)
+        paper = D.commitment_payoff_matrix(
+            B, W, 2.0, b, c, config.p_r, config.commitment_cost, config.sanction,
+            config.detection_probability, config.compensation_share, config.sanction_speed,
+        )  # fmt: skip
+        gaps.append(float(np.abs(paper - D.commitment_expected_matrix(config)).max()))
+        mean, se = dsair_commitment_mc_matrix(config, games, seed + 1000 + 100 * k)
+        for i, name in enumerate(D.STRATEGIES):
+            cells = []
+            for j in range(len(D.STRATEGIES)):
+                if se[i, j] > 1e-9:
+                    zs.append(abs(mean[i, j] - paper[i, j]) / se[i, j])
+                cells.append(f"{paper[i, j]:.2f} / {_pm(mean[i, j], se[i, j], 2)}")
+            rows.append([label, name] + cells)
+    lines += _table(["case", "row", "vs AS", "vs AU", "vs VS", "vs VU"], rows)
+    zs_arr = np.asarray(zs)
+    lines += [
+        f"Largest |paper − env exact| = {max(gaps):.1e}. Random entries: {len(zs)}; largest |z| = {zs_arr.max():.2f}; "
+        f"|z| > 3 in {int((zs_arr > 3).sum())} (pure noise would give about {0.0027 * len(zs):.1f}). In the third case a "
+        "caught VU develops at s − gamma = 1, as fast as VS: they tie and share the prize.",
+        "",
+        "### Thresholds and the long run",
+        "",
+        "`CO`: the 2020 collective threshold (all-SAFE pays more than all-UNSAFE above it); `VS≻AU`: "
+        "D.commitment_risk_threshold, the p_r above which committing (VS) risk-dominates staying out and racing "
+        "(AU), Pi_SS − eps > Pi_UU, with eps = 1; `RD`: the 2020 risk-dominance threshold. For each p_r: "
+        "`delta VS≻VU` (D.commitment_sanction_threshold, q = kappa = 1) and `delta deter` "
+        "(D.breach_deterrence_sanction: a breach against a complying member stops paying); then the long-run share "
+        f"of SAFE play (AS + VS) in a population of Z = {Z} under pairwise comparison (beta = {beta}, vanishing "
+        "mutation; D.stationary_distribution) without commitments (the 2x2 game) and with them at eps = 1, "
+        f"delta = 20 (the `commitments` scenario), from the paper's matrix and from the environment's simulated one "
+        f"({long_run_games} races per profile). "
+        "`sim VS−AU`: the simulated (Pi_VS,VS + Pi_VS,AU) − (Pi_AU,VS + Pi_AU,AU) (expected sign: − below VS≻AU, + above).",
+        "",
+    ]
+    rows, escape = [], []
+    for n, s in enumerate((1.5, 2.0, 4.0)):
+        co, rd = D.collective_threshold(B, W, s, b, c), D.risk_dominance_threshold(B, W, s, b, c)
+        commit = D.commitment_risk_threshold(B, W, s, b, c, 1.0)
+        for m, (where, p_r) in enumerate((("below CO", co - 0.1), ("dilemma zone", (commit + rd) / 2), ("above RD", min(rd + 0.05, 1.0)))):
+            config = D.DsairConfig(B=B, W=W, s=s, b=b, c=c, p_r=float(p_r), max_rounds=W, commitments=True)
+            paper = D.commitment_payoff_matrix(B, W, s, b, c, p_r, 1.0, 20.0)
+            plain = D.stationary_distribution(D.payoff_matrix(B, W, s, b, c, p_r), Z, beta)[0]
+            mean, se = dsair_commitment_mc_matrix(config, long_run_games, seed + 5000 + 10 * n + m)
+            with_paper = D.stationary_distribution(paper, Z, beta)
+            with_env = D.stationary_distribution(mean, Z, beta)
+            diff = mean[D.VS, D.VS] + mean[D.VS, D.AU] - mean[D.AU, D.VS] - mean[D.AU, D.AU]
+            noise = float(np.sqrt(se[D.VS, D.AU] ** 2 + se[D.AU, D.VS] ** 2 + se[D.AU, D.AU] ** 2))
+            safe_paper, safe_env = with_paper[D.AS] + with_paper[D.VS], with_env[D.AS] + with_env[D.VS]
+            escape.append((where, safe_paper, safe_env, plain))
+            rows.append(
+                [
+                    s, f"{co:.3f}", f"{commit:.3f}", f"{rd:.3f}", f"{where} ({p_r:.3f})",
+                    f"{D.commitment_sanction_threshold(B, W, s, b, c, p_r):.1f}", f"{D.breach_deterrence_sanction(B, W, s, b, c, p_r):.1f}",
+                    f"{plain:.3f}", f"{safe_paper:.3f}", f"{safe_env:.3f}", f"{diff:+.2f}±{noise:.2f}",
+                ]
+            )  # fmt: skip
+    lines += _table(
+        ["s", "CO", "VS≻AU", "RD", "p_r", "delta VS≻VU", "delta deter", "SAFE share, no commitments", "SAFE share, commitments (paper)", "(env MC)", "sim VS−AU"],
+        rows,
+    )
+    zone = [row for row in escape if row[0] == "dilemma zone"]
+    below = [row for row in escape if row[0] == "below CO"]
+    lines += [
+        f"In the dilemma zone commitments raise the long-run SAFE share from at most {max(r[3] for r in zone):.3f} to at least "
+        f"{min(r[1] for r in zone):.3f} (paper's matrix; {min(r[2] for r in zone):.3f} from the simulated one); below the "
+        f"collective threshold, where UNSAFE development is socially preferable, it stays at most {max(max(r[1], r[2]) for r in below):.3f}: "
+        "committing does not pay there, so voluntary commitments do not over-regulate (the paper's headline). Between CO "
+        "and VS≻AU the commitment cost eps decides; the sanction thresholds are large below CO, which is why delta = 20 "
+        "does not suffice there (and need not).",
+        "",
+    ]
+    return lines
 
 
 # --------------------------------------------------------------------------------------------

@@ -94,3 +94,25 @@ def test_rollout_rejects_bad_profiles():
         rollout(game, [make_baseline("race", game)] * 2, 10)
     with pytest.raises(ValueError, match="num_episodes"):
         rollout(game, make_baseline("race", game), 0)
+
+
+def test_dsair_commitment_games_count_plays_not_commits():
+    """With commitments the action is (play, commit): the racing index is the share of UNSAFE rounds,
+    and the commitment stage (no play) adds no shares."""
+    game = labrace.make_game("dsair_v0", "commitments")
+    fake = rollout(game, make_baseline("VU", game), 50, seed=0)  # commits, then plays UNSAFE every round
+    keeper = rollout(game, make_baseline("VS", game), 50, seed=0)  # commits, plays SAFE in the agreement
+    assert fake.share_names == ("SAFE", "UNSAFE")
+    np.testing.assert_allclose(fake.allocation[..., 1], 1.0)
+    np.testing.assert_allclose(keeper.allocation[..., 1], 0.0)
+    assert fake.racing_index() == pytest.approx(1.0) and keeper.racing_index() == pytest.approx(0.0)
+
+
+def test_dsair_baselines_in_commitment_games():
+    game = labrace.make_game("dsair_v0", "commitments")
+    observations = game.observe(game.reset(np.random.default_rng(0), 4)).reshape(-1, game.observation_space.shape[0])
+    unsafe = make_baseline("always_unsafe", game).act(observations)  # a plain baseline never commits
+    assert unsafe.shape == (8, 2) and (unsafe[:, 0] == 1).all() and (unsafe[:, 1] == 0).all()
+    assert (make_baseline("VU", game).act(observations) == [1, 1]).all()
+    with pytest.raises(ValueError, match="commitments=True"):
+        make_baseline("VS", labrace.make_game("dsair_v0"))  # strategies need the commitment game

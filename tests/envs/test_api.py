@@ -13,7 +13,7 @@ import labrace
 from labrace.envs import ENVIRONMENTS, load
 from labrace.envs.race_v0 import OUTCOMES
 
-# (env name, config overrides): every env in its default form, plus race_v0's variants
+# (env name, config overrides): every env in its default form, plus race_v0's and dsair_v0's lever variants
 VARIANTS = [(name, {}) for name in ENVIRONMENTS] + [
     ("race_v0", {"action_type": "discrete"}),
     ("race_v0", {"scenario": "pivotal_act"}),
@@ -22,6 +22,8 @@ VARIANTS = [(name, {}) for name in ENVIRONMENTS] + [
     ("race_v0", {"capability_info": "none", "num_labs": 2}),
     ("race_v0", {"scenario": "all_levers"}),
     ("race_v0", {"scenario": "all_levers", "action_type": "discrete"}),
+    ("dsair_v0", {"scenario": "commitments"}),
+    ("dsair_v0", {"scenario": "commitments", "num_labs": 3, "detection_probability": 0.5, "sanction_speed": 0.5}),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for name, kw in VARIANTS]
 
