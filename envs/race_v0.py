@@ -750,7 +750,10 @@ def step_batch(
     B, N = state.capability.shape
     levers = config.levers_on
     if levers:  # pauses, commitments, declarations (in that order), before growth
-        allocation = _levers_before_growth(config, state, allocation, commit, declare)
+        # the played allocation is built in state.last_allocation (never in the caller's array)
+        np.copyto(state.last_allocation, allocation)
+        allocation = state.last_allocation
+        _levers_before_growth(config, state, allocation, commit, declare)
     speed, safety_work, cooperation = allocation[..., 0], allocation[..., 1], allocation[..., 2]
 
     # -- growth ------------------------------------------------------------------------------
@@ -762,7 +765,8 @@ def step_batch(
     total_cooperation = per_game_sum(cooperation)  # (B,)
     state.safety += config.safety_growth * (safety_work + (config.cooperation_spillover / N) * total_cooperation[:, None])
     state.coordination_progress += config.coordination_rate * total_cooperation
-    state.last_allocation[...] = allocation
+    if not levers:
+        state.last_allocation[...] = allocation
     ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
     np.minimum(ratio, 1.0, out=ratio)  # S and C are positive, so ratio > 0
     hazard = np.minimum(state.capability, 1.0, out=state.accident_hazard)
@@ -830,11 +834,10 @@ def _levers_before_growth(
     allocation: np.ndarray,
     commit: np.ndarray | None,
     declare: np.ndarray | None,
-) -> np.ndarray:
-    """Pauses (speed moved to safety), commitment decisions and declarations; the played allocation."""
+) -> None:
+    """Pauses (speed moved to safety, in ``allocation`` in place), commitment decisions, declarations."""
     if config.pause_steps > 0 and np.count_nonzero(state.pause_left):
-        paused = np.flatnonzero(state.pause_left)  # flat (game, lab) indices: few labs are paused
-        allocation = allocation.copy()  # never write into the caller's array
+        paused = np.flatnonzero(state.pause_left > 0)  # flat (game, lab) indices (nonzero is fastest on bool)
         played = allocation.reshape(-1, 3)
         played[paused, 1] += played[paused, 0]
         played[paused, 0] = 0.0
@@ -848,7 +851,6 @@ def _levers_before_growth(
             state.committed[deciding] = False if commit is None else np.asarray(commit, dtype=bool)[deciding]
     if config.cheap_talk:
         state.declared[...] = 0 if declare is None else declare
-    return allocation
 
 
 @lru_cache(maxsize=64)
@@ -868,7 +870,7 @@ def _audit(config: RaceConfig, state: RaceState, allocation: np.ndarray, rng: np
     """
     audited = np.less(rng.random(state.audited.shape), config.audit_probability, out=state.audited)
     cooperation, safety_share = allocation[..., 2], allocation[..., 1]
-    np.putmask(state.verified_cooperation, audited, cooperation)
+    state.verified_cooperation = np.where(audited, cooperation, state.verified_cooperation)
     gain = np.multiply(cooperation, audited) if config.audit_trust_gain > 0.0 else None
     if gain is not None:
         gain *= config.audit_trust_gain
@@ -889,34 +891,48 @@ def _audit(config: RaceConfig, state: RaceState, allocation: np.ndarray, rng: np
 
 
 def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) -> None:
-    """The trust rule's lever events in their order: declared pivotal act, verified cooperation, breach.
+    """Apply the trust rule's lever events of a step: declared pivotal act, verified cooperation, breach.
 
-    Every event acts on a column of trust (every other lab j's trust in lab i) with one value per
-    lab i, a (B, N) array; on the lab-major (N, B, N) ``trust_by_lab`` that array broadcasts over
-    the leading axis (the truster j), which numpy runs as N contiguous passes. A lab's trust in
-    itself is restored to ``self_trust`` at the end.
+    Each event acts on a column of trust (every other lab j's trust in lab i) with one value per
+    lab i, a (B, N) array: the declaration penalty d, the gain factor g and the breach penalty r.
+    In their order, with the floor at 0 after each penalty, they compose to one increasing map per
+    column, ``x -> max(max(x - d, 0) + g (1 - max(x - d, 0)) - r, 0) = max(a x + c, f)`` with
+    ``a = 1 - g``, ``c = g - r - a d`` and ``f = max(g - r, 0)``. So the whole matrix is updated
+    once (equal to the event-by-event rule up to rounding; the cap at 1 guards against it). On
+    the lab-major (N, B, N) ``trust_by_lab`` the (B, N) arrays broadcast over the leading axis (the
+    truster j), which numpy runs as N contiguous passes. A lab's trust in itself is then restored.
     """
-    trust = state.trust_by_lab  # (N, B, N): [j, b, i] = lab j's trust in lab i
-    changed = False
+    declared = None
     if config.cheap_talk and config.declare_trust_penalty > 0.0:
         pivotal = state.declared == DECLARE_PIVOTAL
         if np.count_nonzero(pivotal):
-            trust -= np.multiply(pivotal, config.declare_trust_penalty)
-            np.maximum(trust, _zeros(trust.shape), out=trust)
-            changed = True
-    if gain is not None and np.count_nonzero(gain):
-        # tau += g (1 - tau) stays <= 1 in floating point for g, tau in [0, 1]
-        increase = np.subtract(1.0, trust, out=_scratch(1, trust.shape))
-        increase *= gain
-        trust += increase
-        changed = True
-    if breach is not None and np.count_nonzero(breach):
-        trust -= breach
-        np.maximum(trust, _zeros(trust.shape), out=trust)
-        changed = True
-    if changed:
-        labs = np.arange(trust.shape[0])
-        trust[labs, :, labs] = config.self_trust
+            declared = np.multiply(pivotal, config.declare_trust_penalty)
+    if gain is not None and not np.count_nonzero(gain):
+        gain = None
+    if breach is not None and not np.count_nonzero(breach):
+        breach = None
+    if declared is None and gain is None and breach is None:
+        return
+    trust = state.trust_by_lab  # (N, B, N): [j, b, i] = lab j's trust in lab i
+    zeros = _zeros(trust.shape)
+    if gain is None:  # penalties only: x -> max(x - d - r, 0)
+        if declared is not None:
+            trust -= declared
+        if breach is not None:
+            trust -= breach
+        np.maximum(trust, zeros, out=trust)
+    else:
+        scale = 1.0 - gain
+        shift = gain - breach if breach is not None else gain.copy()
+        floor = np.maximum(shift, 0.0)
+        if declared is not None:
+            shift -= scale * declared
+        trust *= scale
+        trust += shift
+        np.maximum(trust, floor, out=trust)
+        np.minimum(trust, _ones(trust.shape[1:]), out=trust)  # broadcast (B, N): less memory traffic
+    labs = np.arange(trust.shape[0])
+    trust[labs, :, labs] = config.self_trust
 
 
 @lru_cache(maxsize=8)
