@@ -8,8 +8,9 @@ Prints, measured side by side in one run on this machine:
 * agent-steps/s of a bare numpy kernel of the same array size (a floor for what numpy can do),
 * env-steps/s of the PettingZoo parallel API on race_v0 and on PettingZoo's ``rps_v2`` (same loop),
 * agent-steps/s of the batched core with every governance lever on (scenario ``all_levers``, one
-  lab racing and declaring a pivotal act so that sanctions, pauses and trust penalties happen)
-  beside all levers off, at B = 4096, N = 4,
+  lab racing and declaring a pivotal act so that sanctions, pauses and trust penalties happen
+  every step: the stress case; and, for reference, every lab compliant) beside all levers off,
+  at B = 4096, N = 4,
 * the ratios. Targets: core >= 20 M agent-steps/s at B = 4096, N = 4; all levers on >= 0.7x all
   levers off; race_v0 API >= 1.5x rps_v2.
 
@@ -54,12 +55,13 @@ def best_of(measures: dict[str, Callable[[float], float]], seconds: float, round
     return best
 
 
-def core_rate(batch: int, labs: int, observe: bool, levers: bool = False):
+def core_rate(batch: int, labs: int, observe: bool, levers: bool = False, compliant: bool = False):
     """A measure (seconds → agent-steps/s) of the batched core with auto-reset (optionally observing).
 
     ``levers``: scenario ``all_levers``; lab 0 races a little, commits and declares a pivotal act
-    (so it breaches, is sanctioned and paused); the others keep their commitments and declare
-    cooperation.
+    (so it breaches, is sanctioned and paused: every lever event happens every step, the stress
+    case); the others keep their commitments and declare cooperation. ``compliant``: every lab
+    keeps its commitment and declares cooperation (audits and trust gains still happen).
     """
     game = labrace.make_game("race_v0", "all_levers" if levers else "baseline", num_labs=labs)
     rng = np.random.default_rng(0)
@@ -68,7 +70,8 @@ def core_rate(batch: int, labs: int, observe: bool, levers: bool = False):
     if levers:
         config = game.config
         per_lab = [race_v0.allocation_to_action(config, (0.4, 0.4, 0.2), commit=True, declare="cooperate")] * labs
-        per_lab[0] = race_v0.allocation_to_action(config, (0.7, 0.2, 0.1), commit=True, declare="pivotal_act")
+        if not compliant:
+            per_lab[0] = race_v0.allocation_to_action(config, (0.7, 0.2, 0.1), commit=True, declare="pivotal_act")
         actions = np.tile(np.array(per_lab, dtype=np.float64), (batch, 1, 1))
 
     def step() -> None:
@@ -125,8 +128,9 @@ def main() -> None:
         measures[f"step+observe {batch}"] = core_rate(batch, labs, observe=True)
     measures["levers 4096"] = core_rate(4096, labs, observe=False, levers=True)
     measures["levers+observe 4096"] = core_rate(4096, labs, observe=True, levers=True)
+    measures["compliant 4096"] = core_rate(4096, labs, observe=False, levers=True, compliant=True)
     measures["bare"] = bare_kernel_rate(4096, labs)
-    core = best_of(measures, 6 * args.seconds, args.rounds)
+    core = best_of(measures, 7 * args.seconds, args.rounds)
     for batch in (1, 64, 4096):
         print(f"  B = {batch:>5}: step {core[f'step {batch}']:>14,.0f}   step + observe {core[f'step+observe {batch}']:>14,.0f}")
     print(f"  bare numpy kernel, B = 4096: {core['bare']:>14,.0f}")
@@ -137,6 +141,10 @@ def main() -> None:
     print(
         f"    ratio all on / all off: step {core['levers 4096'] / core['step 4096']:.2f}   "
         f"step + observe {core['levers+observe 4096'] / core['step+observe 4096']:.2f}   (target >= 0.7)"
+    )
+    print(
+        f"    all on, every lab compliant (no breach, pause or pivotal declaration): step {core['compliant 4096']:>14,.0f}"
+        f"   ratio to all off {core['compliant 4096'] / core['step 4096']:.2f}"
     )
 
     print(f"PettingZoo parallel API (env-steps/s, best of {args.rounds}, interleaved)")

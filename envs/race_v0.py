@@ -391,6 +391,16 @@ class RaceConfig:
         )
 
     @cached_property
+    def feature_blocks(self) -> dict[str, tuple[int, int]]:
+        """Column blocks (start, width) of the observation features (see ``observe_batch``)."""
+        return _feature_blocks(self)
+
+    @cached_property
+    def observation_selector(self) -> np.ndarray:
+        """(K, N * observation_size) 0/1 matrix from the observation features to every lab's slots."""
+        return _observation_selector(self)
+
+    @cached_property
     def action_size(self) -> int:
         """Length of a continuous action: 3 + [attempt] + [commit] + [3 intention scores]."""
         return 3 + self.pivotal_act + self.commitments + 3 * self.cheap_talk
@@ -1022,7 +1032,7 @@ def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
     it is several times faster than gathering the egocentric slots with fancy indexing.
     """
     B, N = state.capability.shape
-    obs = np.matmul(observation_features(config, state), _observation_selector(config))  # features: scratch
+    obs = np.matmul(observation_features(config, state), config.observation_selector)  # features: scratch
     return obs.reshape(B, N, config.observation_size)
 
 
@@ -1059,7 +1069,7 @@ def _feature_blocks(config: RaceConfig) -> dict[str, tuple[int, int]]:
 
 def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
     """(B, K) float32: every quantity the observations show, in the blocks of ``_feature_blocks``."""
-    blocks = _feature_blocks_cached(config)
+    blocks = config.feature_blocks
     B, N = state.capability.shape
     parts = [
         state.capability,
@@ -1082,7 +1092,7 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
         parts.append(state.verified_cooperation)
     if "declared" in blocks:
         parts.append(state.declared)
-    width = sum(width for _, width in blocks.values())
+    width = config.observation_selector.shape[0]
     return np.concatenate(parts, axis=1, out=_scratch(3, (B, width), np.float32))
 
 
@@ -1093,10 +1103,6 @@ def _ones(shape: tuple[int, ...]) -> np.ndarray:
     return ones
 
 
-_feature_blocks_cached = lru_cache(maxsize=256)(_feature_blocks)
-
-
-@lru_cache(maxsize=256)
 def _observation_selector(config: RaceConfig) -> np.ndarray:
     """(K, N * observation_size) float32 0/1 matrix (0.5 for declared intentions): features → slots.
 
@@ -1105,7 +1111,7 @@ def _observation_selector(config: RaceConfig) -> np.ndarray:
     ``capability_info="none"``, the pivotal flag when ``pivotal_act`` is off).
     """
     N, size = config.num_labs, config.observation_size
-    blocks = _feature_blocks_cached(config)
+    blocks = config.feature_blocks
     selector = np.zeros((sum(width for _, width in blocks.values()), N * size), dtype=np.float32)
     for i in range(N):
         sources: list[tuple[str, int, float] | None] = [  # (block, index in the block, weight) per slot
