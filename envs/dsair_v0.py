@@ -413,65 +413,63 @@ def _restart_finished(state: DsairState) -> None:
 def step_batch(config: DsairConfig, state: DsairState, actions: np.ndarray, rng: np.random.Generator) -> StepResult:
     """One development round of every game (in place); with ``commitments``, a game's first step
     is its commitment stage instead (see the module docstring)."""
-    if config.commitments:
-        return _step_with_commitments(config, state, np.asarray(actions), rng)
-    unsafe = actions == UNSAFE_ACTION  # (B, N)
-    _restart_finished(state)
-    speed = np.where(unsafe, config.s, 1.0)
-    state.progress += speed
-    state.step += 1
-    state.unsafe_rounds += unsafe
-    state.last_action[...] = actions
-    benefit = config.b * speed / speed.sum(axis=1, keepdims=True)
-    rewards = benefit - config.c * ~unsafe
-    state.gains += benefit
-    return _end_of_round(config, state, rewards, rng, state.step)
-
-
-def _step_with_commitments(config: DsairConfig, state: DsairState, actions: np.ndarray, rng: np.random.Generator) -> StepResult:
-    B, N = state.progress.shape
     plays, commits = decode_actions(config, actions)
     _restart_finished(state)
-    stage = state.stage.copy()  # (B,) games whose step is the commitment stage
-    playing = ~stage[:, None]  # (B, 1) games that play a development round
-    if stage.any():  # an agreement forms among the committers when at least two commit
-        committed = commits & stage[:, None]
-        formed = committed.sum(axis=1, keepdims=True) >= 2
-        np.copyto(state.member, committed & formed, where=stage[:, None])
-        state.stage[stage] = False
-    unsafe = (plays == UNSAFE_ACTION) & playing
-    safe = (plays != UNSAFE_ACTION) & playing
-    breach = unsafe & state.member
+    unsafe = plays == UNSAFE_ACTION  # (B, N)
+    speed = np.where(unsafe, config.s, 1.0)
+    if config.commitments:
+        stage = state.stage.copy()  # (B,) games whose step is the commitment stage
+        playing = ~stage[:, None]  # (B, 1) games that play a development round
+        if stage.any():  # an agreement forms among the committers when at least two commit
+            committed = commits & stage[:, None]
+            formed = committed.sum(axis=1, keepdims=True) >= 2
+            np.copyto(state.member, committed & formed, where=stage[:, None])
+            state.stage[stage] = False
+        unsafe &= playing
+        safe = ~unsafe & playing
+        caught = _caught_breaches(config, unsafe & state.member, rng)
+        speed *= playing
+        if config.sanction_speed > 0.0:
+            speed = np.where(caught, np.maximum(speed - config.sanction_speed, 0.0), speed)
+        state.step += playing[:, 0]
+        np.copyto(state.last_action, plays, where=playing)
+    else:
+        safe = ~unsafe
+        state.step += 1
+        state.last_action[...] = plays
+    state.progress += speed
+    state.unsafe_rounds += unsafe
+    total = speed.sum(axis=1, keepdims=True)  # 0 only in the commitment stage
+    benefit = config.b * speed / np.where(total > 0.0, total, 1.0)
+    rewards = benefit - config.c * safe
+    state.gains += benefit
+    if config.commitments:
+        fines = config.sanction * caught
+        complying = safe & state.member
+        pool = config.compensation_share * fines.sum(axis=1, keepdims=True)
+        compensation = np.where(complying, pool / np.maximum(complying.sum(axis=1, keepdims=True), 1), 0.0)
+        rewards -= config.commitment_cost * (state.member & playing)
+        rewards -= fines
+        rewards += compensation
+        state.sanctioned[...] = caught
+        state.sanction_paid[...] = fines
+        state.compensation[...] = compensation
+    result = _end_of_round(config, state, rewards, rng, np.maximum(state.step, 1))
+    if config.commitments:
+        result.info.update(
+            member=state.member, sanctioned=state.sanctioned, sanction=state.sanction_paid, compensation=state.compensation
+        )
+    return result
+
+
+def _caught_breaches(config: DsairConfig, breach: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(B, N) members' UNSAFE rounds caught, each with ``detection_probability`` (no draw at 0 or 1)."""
     q = config.detection_probability
     if q >= 1.0:
-        caught = breach
-    elif q <= 0.0:
-        caught = np.zeros_like(breach)
-    else:
-        caught = breach & (rng.random((B, N)) < q)
-    speed = np.where(unsafe, config.s, 1.0) * playing
-    if config.sanction_speed > 0.0:
-        speed = np.where(caught, np.maximum(speed - config.sanction_speed, 0.0), speed)
-    state.progress += speed
-    state.step += playing[:, 0]
-    state.unsafe_rounds += unsafe
-    np.copyto(state.last_action, plays, where=playing)
-    total = speed.sum(axis=1, keepdims=True)
-    benefit = config.b * speed / np.where(total > 0.0, total, 1.0)
-    fines = config.sanction * caught
-    complying = safe & state.member
-    pool = config.compensation_share * fines.sum(axis=1, keepdims=True)
-    compensation = np.where(complying, pool / np.maximum(complying.sum(axis=1, keepdims=True), 1), 0.0)
-    rewards = benefit - config.c * safe - config.commitment_cost * (state.member & playing) - fines + compensation
-    state.gains += benefit
-    state.sanctioned[...] = caught
-    state.sanction_paid[...] = fines
-    state.compensation[...] = compensation
-    result = _end_of_round(config, state, rewards, rng, np.maximum(state.step, 1))
-    result.info.update(
-        member=state.member, sanctioned=state.sanctioned, sanction=state.sanction_paid, compensation=state.compensation
-    )
-    return result
+        return breach
+    if q <= 0.0:
+        return np.zeros_like(breach)
+    return breach & (rng.random(breach.shape) < q)
 
 
 def _end_of_round(
