@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from labrace.agents.policy import CallablePolicy, Policy, as_policy
+from labrace.envs.dsair_v0 import STRATEGIES as DSAIR_STRATEGIES
 
 
 class FixedAllocation(Policy):
@@ -282,7 +283,7 @@ BASELINES: dict[str, dict[str, Callable[[Any], Policy]]] = {
     },
     "dsair_v0": {
         # the strategies of Han et al. (2022), for games with ``commitments`` (AS, AU, VS, VU)
-        **{strategy: _dsair_strategy(strategy) for strategy in ("AS", "AU", "VS", "VU")},
+        **{strategy: _dsair_strategy(strategy) for strategy in DSAIR_STRATEGIES},
         "always_safe": lambda game: ConstantAction(0, "always_safe"),
         "always_unsafe": lambda game: ConstantAction(1, "always_unsafe"),
         "risk_dominant": DsairRiskDominant,
@@ -304,7 +305,7 @@ def make_baseline(name: str, game: Any) -> Policy:
         raise ValueError(f"no scripted baselines for environment {game.name!r}; environments with baselines: {sorted(BASELINES)}")
     if name not in table:
         raise ValueError(f"unknown {game.name} baseline {name!r}; valid baselines are {sorted(table)}")
-    if game.name == "dsair_v0" and game.config.commitments and name not in ("AS", "AU", "VS", "VU"):
+    if game.name == "dsair_v0" and game.config.commitments and name not in DSAIR_STRATEGIES:
         plain = type(game)(dataclasses.replace(game.config, commitments=False))
         return NeverCommits(table[name](plain), game)
     return table[name](game)

@@ -229,7 +229,7 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
             actions[:, labs] = acted.reshape((E, len(labs)) + tuple(game.action_space.shape))
         actions = game.check_actions(actions, E)
         # a step that is not a round of play (dsair_v0's commitment stage) adds no shares
-        stage = np.asarray(getattr(state, "stage", np.zeros(E, dtype=bool)), dtype=bool).copy()
+        stage = state.stage.copy() if hasattr(state, "stage") else np.zeros(E, dtype=bool)
         result = game.step(state, actions, rng)
         live = ~finished
         shares = _step_shares(kind, game, state, actions, K)
