@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -217,14 +218,21 @@ def precipice_report(episodes: int, seed: int, command: str) -> str:
 
 def dsair_returns(config: dsair_v0.DsairConfig, profile: Sequence[int], games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Returns (E, N) and rounds (E,) of ``games`` races with every lab always playing ``profile[i]``."""
+    actions = np.tile(np.asarray(profile, dtype=np.int64), (games, 1))
+    return _dsair_race_returns(config, lambda game, state: actions, games, seed)
+
+
+def _dsair_race_returns(
+    config: dsair_v0.DsairConfig, act: Callable[[Any, Any], np.ndarray], games: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (E, N) and development rounds (E,) of ``games`` races, the labs playing ``act(game, state)``."""
     game = dsair_v0.DsairGame(config)
     rng = np.random.default_rng(seed)
     state = game.reset(rng, games)
-    actions = np.tile(np.asarray(profile, dtype=np.int64), (games, 1))
     returns, rounds = np.zeros((games, config.num_labs)), np.zeros(games, dtype=np.int64)
     done = np.zeros(games, dtype=bool)
     while not done.all():
-        result = game.step(state, actions, rng)
+        result = game.step(state, act(game, state), rng)
         live = ~done
         returns[live] += result.rewards[live]
         ended = (result.terminated | result.truncated) & live
@@ -249,22 +257,13 @@ def dsair_commitment_returns(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Returns (E, N) and development rounds (E,) of ``games`` races with ``commitments``, lab i
     playing Han et al. (2022)'s strategy ``strategies[i]`` (``dsair_v0.STRATEGIES``)."""
-    game = dsair_v0.DsairGame(config)
     policies = [dsair_v0.CommitmentStrategy(config, name) for name in strategies]
-    rng = np.random.default_rng(seed)
-    state = game.reset(rng, games)
-    returns, rounds = np.zeros((games, config.num_labs)), np.zeros(games, dtype=np.int64)
-    done = np.zeros(games, dtype=bool)
-    while not done.all():
+
+    def act(game: Any, state: Any) -> np.ndarray:
         obs = game.observe(state)
-        actions = np.stack([policy.act(obs[:, i]) for i, policy in enumerate(policies)], axis=1)
-        result = game.step(state, actions, rng)
-        live = ~done
-        returns[live] += result.rewards[live]
-        ended = (result.terminated | result.truncated) & live
-        rounds[ended] = state.step[ended]
-        done |= ended
-    return returns, rounds
+        return np.stack([policy.act(obs[:, i]) for i, policy in enumerate(policies)], axis=1)
+
+    return _dsair_race_returns(config, act, games, seed)
 
 
 def dsair_commitment_mc_matrix(config: dsair_v0.DsairConfig, games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
