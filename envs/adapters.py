@@ -112,7 +112,7 @@ class ParallelGameEnv(GameView, ParallelEnv):
     def step(self, actions: Mapping[str, Any]):
         if not self.agents:
             raise RuntimeError(f"{self.game.name}: step() called on a finished episode (or before reset()); call reset()")
-        if not isinstance(actions, Mapping):
+        if type(actions) is not dict and not isinstance(actions, Mapping):  # (a dict first: the ABC check is slow)
             raise TypeError(f"{self.game.name}: actions must be a dict {{agent: action}}; got {type(actions).__name__}")
         if actions.keys() != self._live:
             unknown = sorted(set(actions) - self._live)

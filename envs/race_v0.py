@@ -720,7 +720,7 @@ def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.n
         total = (effort[..., 0] + effort[..., 1] + effort[..., 2])[..., None]  # faster than a short-axis sum
     else:
         total = effort.sum(axis=-1, keepdims=True)
-    if np.minimum.reduce(total, axis=None) > 0.0:
+    if np.count_nonzero(total) == total.size:  # validated effort is >= 0: a non-zero total is positive
         if effort.size < 3 * _MATMUL_FROM:
             return effort / total, attempts
         # column by column: a division broadcast over the short last axis is several times slower
@@ -767,7 +767,7 @@ def step_batch(
     speed, safety_work, cooperation = allocation[..., 0], allocation[..., 1], allocation[..., 2]
 
     # -- growth ------------------------------------------------------------------------------
-    state.step += 1
+    state.step += _ONE_STEP
     if config.compute_cap < config.capability_growth:  # otherwise the cap cannot bind
         state.capability += np.minimum(config.capability_growth * speed, config.compute_cap)
     else:
@@ -822,7 +822,8 @@ def step_batch(
         truncated[games] = outcome == TIMEOUT
     if config.audit_probability > 0.0 and (config.safety_floor > 0.0 or config.commitments):
         rewards -= state.sanction_paid  # immediate, on top of any terminal reward
-    _observe_noisy_capability(config, state, rng)
+    if config.capability_info == "noisy":
+        _observe_noisy_capability(config, state, rng)
     return StepResult(
         rewards=rewards,
         terminated=terminated,
@@ -954,6 +955,11 @@ def _constant(value: float, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
+#: ``step += _ONE_STEP``: an int64 array operand is cheaper for numpy than a Python int (B = 1 matters
+#: for the PettingZoo API)
+_ONE_STEP = np.ones((), dtype=np.int64)
+
+
 def _resolve_events(
     config: RaceConfig,
     state: RaceState,
@@ -971,15 +977,15 @@ def _resolve_events(
     cause = np.zeros(G, dtype=np.int8)
     winner = np.full(G, -1, dtype=np.int64)
     culprit = np.full(G, -1, dtype=np.int64)
-    rows = np.arange(G)
 
     reached = capability >= 1.0  # frontier: the most capable lab that reached it is first
-    frontier = reached.any(axis=1)
-    first = np.argmax(np.where(reached, capability + 1e-9 * tiebreak, -np.inf), axis=1)
-    misaligned = frontier & (u_misaligned[rows, first] < config.misalignment_risk * (1.0 - ratio[rows, first]))
-    safe_win = frontier & ~misaligned
-    outcome[safe_win], winner[safe_win] = WINNER, first[safe_win]
-    outcome[misaligned], cause[misaligned], culprit[misaligned] = CATASTROPHE, MISALIGNED, first[misaligned]
+    if np.count_nonzero(reached):  # (the draws above are made either way: the stream does not depend on it)
+        frontier, rows = reached.any(axis=1), np.arange(G)
+        first = np.argmax(np.where(reached, capability + 1e-9 * tiebreak, -np.inf), axis=1)
+        misaligned = frontier & (u_misaligned[rows, first] < config.misalignment_risk * (1.0 - ratio[rows, first]))
+        safe_win = frontier & ~misaligned
+        outcome[safe_win], winner[safe_win] = WINNER, first[safe_win]
+        outcome[misaligned], cause[misaligned], culprit[misaligned] = CATASTROPHE, MISALIGNED, first[misaligned]
 
     if attempt is not None and attempt.any():
         # lead over the best other lab: max over j != i of C_j is the top C, or the runner-up for the top lab
@@ -999,9 +1005,10 @@ def _resolve_events(
         actor = np.argmax(np.where(failure_catastrophe, tiebreak, -1.0), axis=1)
         outcome[failed], cause[failed], winner[failed], culprit[failed] = CATASTROPHE, PIVOTAL_FAILURE, -1, actor[failed]
 
-    crashed = accident_lab.any(axis=1)
-    lab = np.argmax(np.where(accident_lab, tiebreak, -1.0), axis=1)  # one of the crashing labs, at random
-    outcome[crashed], cause[crashed], winner[crashed], culprit[crashed] = CATASTROPHE, ACCIDENT, -1, lab[crashed]
+    if np.count_nonzero(accident_lab):
+        crashed = accident_lab.any(axis=1)
+        lab = np.argmax(np.where(accident_lab, tiebreak, -1.0), axis=1)  # one of the crashing labs, at random
+        outcome[crashed], cause[crashed], winner[crashed], culprit[crashed] = CATASTROPHE, ACCIDENT, -1, lab[crashed]
 
     state.outcome[games], state.cause[games] = outcome, cause
     state.winner[games], state.catastrophe_lab[games] = winner, culprit
@@ -1033,7 +1040,8 @@ def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
     it is several times faster than gathering the egocentric slots with fancy indexing.
     """
     B, N = state.capability.shape
-    obs = np.matmul(observation_features(config, state), config.observation_selector)  # features: scratch
+    # np.dot: the same sgemm as matmul on 2-D operands, with less overhead per call (B = 1 matters)
+    obs = np.dot(observation_features(config, state), config.observation_selector)  # features: scratch
     return obs.reshape(B, N, config.observation_size)
 
 
@@ -1210,6 +1218,10 @@ def allocation_to_action(
 # --------------------------------------------------------------------------------------------
 
 
+#: the lever info keys while every lever is off
+_INERT_LEVER_INFO = {"audited": 0, "sanction": 0.0, "committed": 0, "declared": -1, "paused": 0}
+
+
 class RaceGame(BatchedGame[RaceConfig, RaceState]):
     metadata: ClassVar[dict[str, Any]] = {
         "name": "race_v0",
@@ -1254,18 +1266,17 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
         return observe_batch(self.config, state)
 
     def agent_infos(self, state: RaceState, result: StepResult | None, game: int) -> list[dict[str, Any]]:
-        common = {
-            "coordination_progress": float(state.coordination_progress[game]),
-            "outcome": int(state.outcome[game]),
-            "winner": int(state.winner[game]),
-            "cause": int(state.cause[game]),
-            "catastrophe_lab": int(state.catastrophe_lab[game]),
-            "steps": int(state.step[game]),
+        common = {  # .item() gives the Python scalar directly
+            "coordination_progress": state.coordination_progress.item(game),
+            "outcome": state.outcome.item(game),
+            "winner": state.winner.item(game),
+            "cause": state.cause.item(game),
+            "catastrophe_lab": state.catastrophe_lab.item(game),
+            "steps": state.step.item(game),
         }
         if not self.config.levers_on:  # the lever keys, constant while every lever is off
-            lever = {"audited": 0, "sanction": 0.0, "committed": 0, "declared": -1, "paused": 0}
             return [
-                {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common, **lever}
+                {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common, **_INERT_LEVER_INFO}
                 for hazard, capability, ratio in zip(
                     state.accident_hazard[game].tolist(), state.capability[game].tolist(), state.safety_ratio[game].tolist()
                 )
