@@ -7,10 +7,11 @@ Prints, measured side by side in one run on this machine:
   B = 1, 64, 4096 games of N = 4 labs, with and without building observations,
 * agent-steps/s of a bare numpy kernel of the same array size (a floor for what numpy can do),
 * env-steps/s of the PettingZoo parallel API on race_v0 and on PettingZoo's ``rps_v2`` (same loop),
-* agent-steps/s of the batched core with every governance lever on (scenario ``all_levers``, one
-  lab racing and declaring a pivotal act so that sanctions, pauses and trust penalties happen
-  every step: the stress case; and, for reference, every lab compliant) beside all levers off,
-  at B = 4096, N = 4,
+* agent-steps/s of the batched core with every governance lever on (scenario ``all_levers``)
+  beside all levers off, at B = 4096, N = 4, with the labs playing the same allocations in both:
+  the *stress case* (lab 0 races a little, commits and declares a pivotal act, so that breaches,
+  sanctions, pauses and trust penalties happen every step; the others comply) and the *compliant
+  case* (every lab keeps its commitment and declares cooperation: audits and trust gains only),
 * the ratios. Targets: core >= 20 M agent-steps/s at B = 4096, N = 4; all levers on >= 0.7x all
   levers off; race_v0 API >= 1.5x rps_v2.
 
@@ -55,24 +56,25 @@ def best_of(measures: dict[str, Callable[[float], float]], seconds: float, round
     return best
 
 
-def core_rate(batch: int, labs: int, observe: bool, levers: bool = False, compliant: bool = False):
+MIXED, RACING = (0.4, 0.4, 0.2), (0.7, 0.2, 0.1)  # a mixed allocation gives episodes of ~30 steps
+
+
+def core_rate(batch: int, labs: int, observe: bool, levers: bool = False, stress: bool = False):
     """A measure (seconds → agent-steps/s) of the batched core with auto-reset (optionally observing).
 
-    ``levers``: scenario ``all_levers``; lab 0 races a little, commits and declares a pivotal act
-    (so it breaches, is sanctioned and paused: every lever event happens every step, the stress
-    case); the others keep their commitments and declare cooperation. ``compliant``: every lab
-    keeps its commitment and declares cooperation (audits and trust gains still happen).
+    Every lab plays ``MIXED``, except lab 0 in the ``stress`` case, which plays ``RACING``.
+    ``levers``: scenario ``all_levers`` (else ``baseline``, every lever off); every lab commits
+    and declares cooperation, except lab 0 in the stress case, which declares a pivotal act (so
+    it breaches, is sanctioned and paused: every lever event happens every step).
     """
     game = labrace.make_game("race_v0", "all_levers" if levers else "baseline", num_labs=labs)
+    config = game.config
     rng = np.random.default_rng(0)
     state = game.reset(rng, batch)
-    actions = np.tile(np.array([0.4, 0.4, 0.2]), (batch, labs, 1))  # a mixed allocation: episodes of ~30 steps
-    if levers:
-        config = game.config
-        per_lab = [race_v0.allocation_to_action(config, (0.4, 0.4, 0.2), commit=True, declare="cooperate")] * labs
-        if not compliant:
-            per_lab[0] = race_v0.allocation_to_action(config, (0.7, 0.2, 0.1), commit=True, declare="pivotal_act")
-        actions = np.tile(np.array(per_lab, dtype=np.float64), (batch, 1, 1))
+    per_lab = [race_v0.allocation_to_action(config, MIXED, commit=True, declare="cooperate")] * labs
+    if stress:
+        per_lab[0] = race_v0.allocation_to_action(config, RACING, commit=True, declare="pivotal_act")
+    actions = np.tile(np.array(per_lab), (batch, 1, 1))  # float32, as policies (and SB3) give them
 
     def step() -> None:
         result = game.step(state, actions, rng)
@@ -126,26 +128,28 @@ def main() -> None:
     for batch in (1, 64, 4096):
         measures[f"step {batch}"] = core_rate(batch, labs, observe=False)
         measures[f"step+observe {batch}"] = core_rate(batch, labs, observe=True)
-    measures["levers 4096"] = core_rate(4096, labs, observe=False, levers=True)
-    measures["levers+observe 4096"] = core_rate(4096, labs, observe=True, levers=True)
-    measures["compliant 4096"] = core_rate(4096, labs, observe=False, levers=True, compliant=True)
+    for observe, name in ((False, ""), (True, "+observe")):  # "step 4096" is the compliant case off
+        measures[f"compliant on{name}"] = core_rate(4096, labs, observe, levers=True)
+        measures[f"stress off{name}"] = core_rate(4096, labs, observe, stress=True)
+        measures[f"stress on{name}"] = core_rate(4096, labs, observe, levers=True, stress=True)
     measures["bare"] = bare_kernel_rate(4096, labs)
-    core = best_of(measures, 7 * args.seconds, args.rounds)
+    core = best_of(measures, 2 * args.seconds, args.rounds)
     for batch in (1, 64, 4096):
         print(f"  B = {batch:>5}: step {core[f'step {batch}']:>14,.0f}   step + observe {core[f'step+observe {batch}']:>14,.0f}")
     print(f"  bare numpy kernel, B = 4096: {core['bare']:>14,.0f}")
     print(f"  ratio core / bare kernel at B = 4096: {core['step 4096'] / core['bare']:.2f}   (target: core >= 20 M agent-steps/s)")
-    print("  governance levers, B = 4096:")
-    print(f"    all off: step {core['step 4096']:>14,.0f}   step + observe {core['step+observe 4096']:>14,.0f}")
-    print(f"    all on:  step {core['levers 4096']:>14,.0f}   step + observe {core['levers+observe 4096']:>14,.0f}")
-    print(
-        f"    ratio all on / all off: step {core['levers 4096'] / core['step 4096']:.2f}   "
-        f"step + observe {core['levers+observe 4096'] / core['step+observe 4096']:.2f}   (target >= 0.7)"
-    )
-    print(
-        f"    all on, every lab compliant (no breach, pause or pivotal declaration): step {core['compliant 4096']:>14,.0f}"
-        f"   ratio to all off {core['compliant 4096'] / core['step 4096']:.2f}"
-    )
+    print("  governance levers, B = 4096: the same allocations with every lever off and on (target: on / off >= 0.7)")
+    cases = {  # case: (all-off step, all-off step + observe, all-on step, all-on step + observe)
+        "stress case (lab 0 races, breaches, is paused, declares a pivotal act)": (
+            "stress off", "stress off+observe", "stress on", "stress on+observe"),
+        "compliant case (every lab keeps its commitment and declares cooperation)": (
+            "step 4096", "step+observe 4096", "compliant on", "compliant on+observe"),
+    }
+    for case, (off, off_observe, on, on_observe) in cases.items():
+        print(f"    {case}:")
+        print(f"      all off: step {core[off]:>14,.0f}   step + observe {core[off_observe]:>14,.0f}")
+        print(f"      all on:  step {core[on]:>14,.0f}   step + observe {core[on_observe]:>14,.0f}")
+        print(f"      ratio all on / all off: step {core[on] / core[off]:.2f}   step + observe {core[on_observe] / core[off_observe]:.2f}")
 
     print(f"PettingZoo parallel API (env-steps/s, best of {args.rounds}, interleaved)")
     api = best_of(

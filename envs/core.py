@@ -383,7 +383,12 @@ def check_action_batch(
             )
         return ints
     if isinstance(space, spaces.Box):
-        if bounds is not None and type(actions) is np.ndarray and actions.dtype == np.float64 and actions.shape == expected_shape:
+        if (
+            bounds is not None
+            and type(actions) is np.ndarray
+            and actions.dtype in (np.float64, np.float32)  # float32: as policies give them, read as they are
+            and actions.shape == expected_shape
+        ):
             if actions.size and actions.min() >= bounds[0] and actions.max() <= bounds[1]:
                 return actions  # the common case, checked with two whole-array reductions (NaN fails both)
         try:

@@ -560,7 +560,9 @@ class RaceState:
     # (N, B, N) lab-major: [i, b, j] = lab i's trust in lab j (read it as ``trust``, (B, N, N)). A
     # per-lab event (B, N) then broadcasts over the leading axis, a fast contiguous operation.
     trust_by_lab: np.ndarray = field(metadata={"game_axis": 1})
-    last_allocation: np.ndarray  # (B, N, 3) (speed, safety, cooperation) of the last step
+    # (3, B, N) share-major: [k, b, i] = lab i's share k (speed, safety, cooperation) of the last step
+    # (read it as ``last_allocation``, (B, N, 3)). Each share is then one contiguous (B, N) array.
+    allocation_by_share: np.ndarray = field(metadata={"game_axis": 1})
     accident_hazard: np.ndarray  # (B, N) h_i of the last step
     observed_capability: np.ndarray  # (B, N, N-1) noisy view of lab i+k's capability ("noisy" only)
     outcome: np.ndarray  # (B,) int8 index into OUTCOMES, set by the last step
@@ -580,22 +582,30 @@ class RaceState:
         """(B, N, N) view: ``trust[b, i, j]`` = lab i's trust in lab j (writable)."""
         return self.trust_by_lab.transpose(1, 0, 2)
 
+    @property
+    def last_allocation(self) -> np.ndarray:
+        """(B, N, 3) view: ``last_allocation[b, i]`` = lab i's (speed, safety, cooperation) of the last step."""
+        return self.allocation_by_share.transpose(1, 2, 0)
+
 
 _SCRATCH = threading.local()
+#: scratch slots: the observation features, and the lever temporaries that live within one step
+_FEATURES, _MOVED, _WEIGHT, _GAIN, _BREACH, _DECLARED, _SCALE, _FLOOR = range(8)
 
 
 def _scratch(slot: int, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
     """A reusable work array (per thread, slot, shape and dtype), for temporaries of a step.
 
     Large temporaries are costly to allocate afresh every step (the allocator hands new pages back
-    and forth); these are only used within one function call, never returned.
+    and forth); these are only used within one step (each slot by one quantity), never returned
+    from it.
     """
     arrays = getattr(_SCRATCH, "arrays", None)
     if arrays is None:
         arrays = _SCRATCH.arrays = {}
     array = arrays.get((slot, shape, dtype))
     if array is None:
-        if len(arrays) > 16:  # a few batch sizes at a time
+        if len(arrays) > 32:  # a few batch sizes at a time
             arrays.clear()
         array = arrays[(slot, shape, dtype)] = np.empty(shape, dtype)
     return array
@@ -651,7 +661,7 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         misuse_concern=misuse,
         accident_concern=accident,
         trust_by_lab=np.ascontiguousarray(trust.transpose(1, 0, 2)),
-        last_allocation=np.zeros((B, N, 3)),
+        allocation_by_share=np.zeros((3, B, N)),
         accident_hazard=np.zeros((B, N)),
         observed_capability=np.zeros((B, N, N - 1)),
         outcome=np.zeros(B, dtype=np.int8),
@@ -678,14 +688,15 @@ def _observe_noisy_capability(config: RaceConfig, state: RaceState, rng: np.rand
 
 
 def decode_actions(
-    config: RaceConfig, actions: np.ndarray
+    config: RaceConfig, actions: np.ndarray, out: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Validated actions → (allocation (B, N, 3), attempts, commits, declarations).
 
     Attempts and commits are (B, N) bool, declarations (B, N) int8 (index into ``INTENTIONS``);
     each is None when its lever (``pivotal_act``, ``commitments``, ``cheap_talk``) is off.
+    ``out``: a (3, B, N) share-major array to hold the allocation (see :func:`actions_to_allocation`).
     """
-    allocation, attempts = actions_to_allocation(config, actions)
+    allocation, attempts = actions_to_allocation(config, actions, out)
     if not (config.commitments or config.cheap_talk):
         return allocation, attempts, None, None
     commits = declarations = None
@@ -707,37 +718,40 @@ def decode_actions(
     return allocation, attempts, commits, declarations
 
 
-def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validated actions (B, N[, D]) → allocation (B, N, 3) summing to 1, pivotal attempts (B, N) or None."""
+def actions_to_allocation(
+    config: RaceConfig, actions: np.ndarray, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validated actions (B, N[, D]) → allocation (B, N, 3) summing to 1, pivotal attempts (B, N) or None.
+
+    The allocation is a (B, N, 3) view of a share-major (3, B, N) array (``out`` if given, e.g. the
+    state's ``allocation_by_share``, which spares the step a copy), so that each share
+    (``allocation[..., k]``) is contiguous: the step reads shares many times, and a strided read of
+    an interleaved array costs several times a contiguous one.
+    """
     if config.action_type == "discrete":
-        table, attempts = _menu_tables(config.pivotal_act)
+        table, attempts = _menu_tables(config.pivotal_act)  # table: (3, K) share-major
         if config.commitments or config.cheap_talk:  # MultiDiscrete: the menu item comes first
             actions = actions[..., 0]
-        return table[actions], (attempts[actions] if config.pivotal_act else None)
+        allocation = np.take(table, actions, axis=1, out=out)  # (3, B, N)
+        return allocation.transpose(1, 2, 0), (attempts[actions] if config.pivotal_act else None)
     attempts = actions[..., 3] > 0.5 if config.pivotal_act else None
-    effort = actions[..., :3]
-    if effort.size >= 3 * _MATMUL_FROM:
-        total = (effort[..., 0] + effort[..., 1] + effort[..., 2])[..., None]  # faster than a short-axis sum
-    else:
-        total = effort.sum(axis=-1, keepdims=True)
+    effort = np.empty((3,) + actions.shape[:-1]) if out is None else out  # (3, B, N)
+    np.copyto(effort, actions[..., :3].transpose(2, 0, 1))  # (np.moveaxis costs microseconds per call)
+    total = effort[0] + effort[1]
+    total += effort[2]
     if np.count_nonzero(total) == total.size:  # validated effort is >= 0: a non-zero total is positive
-        if effort.size < 3 * _MATMUL_FROM:
-            return effort / total, attempts
-        # column by column: a division broadcast over the short last axis is several times slower
-        allocation = np.empty(effort.shape)
-        for k in range(3):
-            np.divide(effort[..., k], total[..., 0], out=allocation[..., k])
-        return allocation, attempts
-    # an all-zero effort vector means "no preference": an equal split
-    allocation = effort / np.maximum(total, 1e-300)
-    allocation[total[..., 0] <= 0.0] = 1.0 / 3.0
-    return allocation, attempts
+        np.divide(effort, total, out=effort)
+    else:  # an all-zero effort vector means "no preference": an equal split
+        np.divide(effort, np.maximum(total, 1e-300), out=effort)
+        effort[:, total <= 0.0] = 1.0 / 3.0
+    return effort.transpose(1, 2, 0), attempts
 
 
 @lru_cache(maxsize=None)
 def _menu_tables(pivotal_act: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(3, K) share-major allocations of the menu items, and (K,) whether an item attempts the act."""
     menu = MENU + ((PIVOTAL_MENU_ITEM,) if pivotal_act else ())
-    table = np.array([allocation for _, allocation in menu])  # (K, 3)
+    table = np.array([allocation for _, allocation in menu]).T.copy()  # (3, K)
     attempts = np.array([name == PIVOTAL_MENU_ITEM[0] for name, _ in menu])
     table.flags.writeable = attempts.flags.writeable = False
     return table, attempts
@@ -756,36 +770,42 @@ def step_batch(
 
     ``commit`` and ``declare`` are read only when ``commitments`` / ``cheap_talk`` are on. With
     every governance lever off this is exactly the step of race_v0 without levers (same draws).
+    ``allocation`` is copied into the state (``allocation_by_share``) unless it is already the
+    state's own (as ``decode_actions(..., out=state.allocation_by_share)`` leaves it).
     """
     B, N = state.capability.shape
     levers = config.levers_on
+    in_state = allocation.base is state.allocation_by_share and allocation.strides[2] == state.allocation_by_share.strides[0]
     if levers:  # pauses, commitments, declarations (in that order), before growth
-        # the played allocation is built in state.last_allocation (never in the caller's array)
-        np.copyto(state.last_allocation, allocation)
-        allocation = state.last_allocation
+        # the played allocation is built in the state (never in the caller's array)
+        if not in_state:
+            np.copyto(state.allocation_by_share, allocation.transpose(2, 0, 1))
+            allocation = state.last_allocation
         _levers_before_growth(config, state, allocation, commit, declare)
     speed, safety_work, cooperation = allocation[..., 0], allocation[..., 1], allocation[..., 2]
 
     # -- growth ------------------------------------------------------------------------------
     state.step += _ONE_STEP
     if config.compute_cap < config.capability_growth:  # otherwise the cap cannot bind
-        state.capability += np.minimum(config.capability_growth * speed, config.compute_cap)
+        gained = np.multiply(config.capability_growth, speed)
+        state.capability += np.minimum(gained, _constant(config.compute_cap, gained.shape), out=gained)
     else:
         state.capability += config.capability_growth * speed
     total_cooperation = per_game_sum(cooperation)  # (B,)
     state.safety += config.safety_growth * (safety_work + (config.cooperation_spillover / N) * total_cooperation[:, None])
     state.coordination_progress += config.coordination_rate * total_cooperation
-    if not levers:
-        state.last_allocation[...] = allocation
+    if not (levers or in_state):
+        np.copyto(state.allocation_by_share, allocation.transpose(2, 0, 1))
     ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
     np.minimum(ratio, 1.0, out=ratio)  # S and C are positive, so ratio > 0
     hazard = np.minimum(state.capability, 1.0, out=state.accident_hazard)
     hazard *= speed
     hazard *= config.accident_rate - config.accident_rate * ratio
+    sanctioned = False
     if levers:
         gain = breach = None
         if config.audit_probability > 0.0:  # audits: licensing and breach sanctions, trust events
-            gain, breach = _audit(config, state, allocation, rng)
+            gain, breach, sanctioned = _audit(config, state, allocation, rng)
         _trust_events(config, state, gain, breach)
 
     # -- which games have an event this step; only those need the (rarer) outcome logic --------
@@ -820,7 +840,7 @@ def step_batch(
         rewards[finished] = _terminal_rewards(config, state, finished)
         terminated[games] = (outcome != ONGOING) & (outcome != TIMEOUT)
         truncated[games] = outcome == TIMEOUT
-    if config.audit_probability > 0.0 and (config.safety_floor > 0.0 or config.commitments):
+    if sanctioned:
         rewards -= state.sanction_paid  # immediate, on top of any terminal reward
     if config.capability_info == "noisy":
         _observe_noisy_capability(config, state, rng)
@@ -846,13 +866,18 @@ def _levers_before_growth(
     commit: np.ndarray | None,
     declare: np.ndarray | None,
 ) -> None:
-    """Pauses (speed moved to safety, in ``allocation`` in place), commitment decisions, declarations."""
+    """Pauses (speed moved to safety, in ``allocation`` in place), commitment decisions, declarations.
+
+    Whole-array arithmetic rather than indexing of the affected labs: on contiguous (B, N) shares a
+    few passes cost less than one gather and scatter.
+    """
     if config.pause_steps > 0 and np.count_nonzero(state.pause_left):
-        paused = np.flatnonzero(state.pause_left > 0)  # flat (game, lab) indices (nonzero is fastest on bool)
-        played = allocation.reshape(-1, 3)
-        played[paused, 1] += played[paused, 0]
-        played[paused, 0] = 0.0
-        state.pause_left.reshape(-1)[paused] -= 1
+        paused = state.pause_left > 0  # (B, N)
+        speed, safety_work = allocation[..., 0], allocation[..., 1]
+        moved = np.multiply(speed, paused, out=_scratch(_MOVED, speed.shape))  # speed of paused labs, else 0
+        safety_work += moved
+        speed -= moved  # exactly 0 where paused, unchanged elsewhere
+        state.pause_left -= paused
     if config.commitments:
         table = _decision_steps(config.commitment_period, config.max_steps)
         steps = state.step  # a game stepped on after its end may be past max_steps: then compute
@@ -872,33 +897,62 @@ def _decision_steps(period: int, max_steps: int) -> np.ndarray:
     return table
 
 
-def _audit(config: RaceConfig, state: RaceState, allocation: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
+def _audit(
+    config: RaceConfig, state: RaceState, allocation: np.ndarray, rng: np.random.Generator
+) -> tuple[Any, Any, bool]:
     """Audit each lab with ``audit_probability``: verified cooperation, sanctions, pauses.
 
     Returns the trust events of the audits, per lab i (B, N): the trust gain factor
-    ``audit_trust_gain * c_i`` of audited labs (or None) and the breach penalty of audited
-    committed labs below their floor (or None).
+    ``audit_trust_gain * c_i`` of audited labs (or None when no lab is audited) and the breach
+    penalty of audited committed labs below their floor (or None when there is none); and whether
+    any lab was sanctioned (``state.sanction_paid`` is all zeros otherwise).
     """
-    audited = np.less(rng.random(state.audited.shape), config.audit_probability, out=state.audited)
-    cooperation, safety_share = allocation[..., 2], allocation[..., 1]
-    state.verified_cooperation = np.where(audited, cooperation, state.verified_cooperation)
-    gain = np.multiply(cooperation, audited) if config.audit_trust_gain > 0.0 else None
-    if gain is not None:
+    audited = _bernoulli(rng, config.audit_probability, out=state.audited)
+    if not np.count_nonzero(audited):
+        state.sanction_paid.fill(0.0)
+        return None, None, False
+    cooperation, safety_share = allocation[..., 2], allocation[..., 1]  # contiguous (B, N) shares
+    # verified cooperation: c_i where audited, else unchanged, as exact 0/1 arithmetic (x * 1 = x,
+    # x * 0 + y = y): faster than a masked copy, whose random mask defeats branch prediction
+    weight = _scratch(_WEIGHT, audited.shape)
+    np.copyto(weight, audited)  # 1.0 where audited, else 0.0
+    verified = np.multiply(cooperation, weight, out=_scratch(_GAIN, audited.shape))  # c_i if audited, else 0
+    state.verified_cooperation *= np.subtract(1.0, weight, out=weight)
+    state.verified_cooperation += verified
+    gain = None
+    if config.audit_trust_gain > 0.0:
+        gain = verified
         gain *= config.audit_trust_gain
-    # sanctions: licence violations and breaches add up (counted as int8, then scaled once)
-    sanctioned = np.zeros(audited.shape, dtype=np.int8)
+    # sanctions: licence violations and breaches add up (counted in a small integer, scaled once)
+    sanctioned = None
     breach = None
     if config.safety_floor > 0.0:  # licensing
         violator = audited & (safety_share < config.safety_floor)
-        sanctioned += violator.view(np.int8)
+        sanctioned = violator.view(np.int8)
         if config.pause_steps > 0:
             np.putmask(state.pause_left, violator, config.pause_steps)
     if config.commitments:
-        breach = audited & state.committed & (safety_share < config.commitment_floor)
-        sanctioned += breach.view(np.int8)
-        breach = np.multiply(breach, config.breach_trust_penalty) if config.breach_trust_penalty > 0.0 else None
+        caught = audited & state.committed
+        caught &= safety_share < config.commitment_floor
+        sanctioned = caught.view(np.int8) if sanctioned is None else sanctioned + caught.view(np.int8)
+        if config.breach_trust_penalty > 0.0 and np.count_nonzero(caught):
+            breach = np.multiply(caught, config.breach_trust_penalty, out=_scratch(_BREACH, caught.shape))
+    if sanctioned is None or not np.count_nonzero(sanctioned):
+        state.sanction_paid.fill(0.0)
+        return gain, breach, False
     np.multiply(sanctioned, config.sanction, out=state.sanction_paid)
-    return gain, breach
+    return gain, breach, True
+
+
+def _bernoulli(rng: np.random.Generator, probability: float, out: np.ndarray) -> np.ndarray:
+    """``out`` (bool) filled with independent Bernoulli(``probability``) draws.
+
+    Drawn as 32-bit uniform integers, two from each raw 64-bit output of the bit generator: half
+    the cost of float64 uniforms, at a resolution of 2**-32 in ``probability``.
+    """
+    size = out.size
+    bits = rng.bit_generator.random_raw((size + 1) // 2).view(np.uint32)[:size].reshape(out.shape)
+    return np.less(bits, round(probability * 2**32), out=out)  # 2**32 (probability 1): always true
 
 
 def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) -> None:
@@ -909,41 +963,50 @@ def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) 
     In their order, with the floor at 0 after each penalty, they compose to one increasing map per
     column, ``x -> max(max(x - d, 0) + g (1 - max(x - d, 0)) - r, 0) = max(a x + c, f)`` with
     ``a = 1 - g``, ``c = g - r - a d`` and ``f = max(g - r, 0)``. So the whole matrix is updated
-    once (equal to the event-by-event rule up to rounding; the cap at 1 guards against it). On
-    the lab-major (N, B, N) ``trust_by_lab`` the (B, N) arrays broadcast over the leading axis (the
-    truster j), which numpy runs as N contiguous passes. A lab's trust in itself is then restored.
+    once (equal to the event-by-event rule up to rounding). On the lab-major (N, B, N)
+    ``trust_by_lab`` the (B, N) arrays broadcast over the leading axis (the truster j), which numpy
+    runs as N contiguous passes. A lab's trust in itself is then restored.
+
+    No cap at 1 is needed, even in floating point: with ``a = fl(1 - g)`` and ``c <= g`` (c is g
+    less non-negative terms), x <= 1 gives ``fl(fl(a x) + c) <= fl(a + g) <= 1`` (rounding is
+    monotone, and ``fl(1 - g) + g`` rounds to at most 1 for g in [0, 1]). Without a penalty
+    (d = r = 0) the floor is not needed either: ``a x + g >= g``.
     """
     declared = None
     if config.cheap_talk and config.declare_trust_penalty > 0.0:
         pivotal = state.declared == DECLARE_PIVOTAL
         if np.count_nonzero(pivotal):
-            declared = np.multiply(pivotal, config.declare_trust_penalty)
-    if gain is not None and not np.count_nonzero(gain):
-        gain = None
-    if breach is not None and not np.count_nonzero(breach):
-        breach = None
+            declared = np.multiply(pivotal, config.declare_trust_penalty, out=_scratch(_DECLARED, pivotal.shape))
     if declared is None and gain is None and breach is None:
         return
     trust = state.trust_by_lab  # (N, B, N): [j, b, i] = lab j's trust in lab i
-    zeros = _constant(0.0, trust.shape)
     if gain is None:  # penalties only: x -> max(x - d - r, 0)
         if declared is not None:
             trust -= declared
         if breach is not None:
             trust -= breach
-        np.maximum(trust, zeros, out=trust)
+        np.maximum(trust, _constant(0.0, trust.shape), out=trust)
     else:
-        scale = 1.0 - gain
-        shift = gain - breach if breach is not None else gain.copy()
-        floor = np.maximum(shift, 0.0)
+        scale = np.subtract(1.0, gain, out=_scratch(_SCALE, gain.shape))
+        shift = gain if breach is None else np.subtract(gain, breach, out=gain)  # gain is not used again
+        floor = None
+        if breach is not None or declared is not None:
+            floor = np.maximum(shift, _constant(0.0, shift.shape), out=_scratch(_FLOOR, shift.shape))
         if declared is not None:
-            shift -= scale * declared
+            declared *= scale
+            shift -= declared
         trust *= scale
         trust += shift
-        np.maximum(trust, floor, out=trust)
-        np.minimum(trust, _constant(1.0, trust.shape[1:]), out=trust)  # broadcast (B, N): less memory traffic
-    labs = np.arange(trust.shape[0])
-    trust[labs, :, labs] = config.self_trust
+        if floor is not None:
+            np.maximum(trust, floor, out=trust)
+    _diagonal(trust)[...] = config.self_trust
+
+
+def _diagonal(trust_by_lab: np.ndarray) -> np.ndarray:
+    """(N, B) writable view of ``trust_by_lab[i, :, i]`` (each lab's trust in itself): a plain strided
+    view, cheaper to fill than fancy indexing (``trust_by_lab`` is C-contiguous)."""
+    strides = trust_by_lab.strides
+    return np.ndarray(trust_by_lab.shape[:2], trust_by_lab.dtype, trust_by_lab, 0, (strides[0] + strides[2], strides[1]))
 
 
 @lru_cache(maxsize=16)
@@ -1085,7 +1148,7 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
         state.safety_ratio,
         state.misuse_concern,
         state.accident_concern,
-        state.last_allocation[..., 2],
+        state.allocation_by_share[2],  # last cooperation shares
         np.minimum(state.coordination_progress, 1.0)[:, None],
         (state.step / config.max_steps)[:, None],
         _constant(1.0, (B, 1)),
@@ -1102,7 +1165,7 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
     if "declared" in blocks:
         parts.append(state.declared)
     width = config.observation_selector.shape[0]
-    return np.concatenate(parts, axis=1, out=_scratch(0, (B, width), np.float32))
+    return np.concatenate(parts, axis=1, out=_scratch(_FEATURES, (B, width), np.float32))
 
 
 def _observation_selector(config: RaceConfig) -> np.ndarray:
@@ -1259,7 +1322,8 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
         return reset_batch(self.config, rng, batch_size)
 
     def step(self, state: RaceState, actions: np.ndarray, rng: np.random.Generator) -> StepResult:
-        allocation, attempt, commit, declare = decode_actions(self.config, actions)
+        # decoded straight into the state's allocation: the step then need not copy it there
+        allocation, attempt, commit, declare = decode_actions(self.config, actions, out=state.allocation_by_share)
         return step_batch(self.config, state, allocation, attempt, rng, commit, declare)
 
     def observe(self, state: RaceState) -> np.ndarray:
