@@ -587,3 +587,43 @@ def test_renders_show_the_lever_state():
     narrow = race_v0.parallel_env(render_mode="rgb_array")
     wide.reset(seed=3), narrow.reset(seed=3)
     assert wide.render().shape[1] - narrow.render().shape[1] == 3 * 4 * 8
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gain=st.one_of(st.sampled_from([0.0, 5e-324, 1e-17, 2**-54, 0.1, 0.3, 0.5 - 2**-54, 0.5, 0.7, 1.0 - 2**-53, 1.0]), st.floats(0.0, 1.0)),
+    trust=st.sampled_from([0.0, 1e-300, 0.3, 1.0 - 2**-53, 1.0]),
+    declare=st.booleans(),
+    breach=st.booleans(),
+)
+def test_trust_stays_in_zero_one_without_a_cap_in_floating_point(gain, trust, declare, breach):
+    """The composed trust update has no cap at 1 (the docstring proves it is not needed); trust at
+    exactly 1 and gains at the awkward edges of rounding must still land in [0, 1]."""
+    config = RaceConfig(num_labs=3, audit_probability=1.0, audit_trust_gain=1.0, commitments=True, cheap_talk=True)
+    state = race_v0.reset_batch(config, np.random.default_rng(0), 4)
+    state.trust_by_lab[...] = trust
+    if declare:
+        state.declared[...] = race_v0.DECLARE_PIVOTAL
+    penalty = np.full((4, 3), config.breach_trust_penalty) if breach else None
+    race_v0._trust_events(config, state, np.full((4, 3), gain), penalty)
+    off_diagonal = ~np.eye(3, dtype=bool)
+    assert (state.trust[:, off_diagonal] >= 0.0).all() and (state.trust[:, off_diagonal] <= 1.0).all()
+    assert (state.trust[:, ~off_diagonal] == config.self_trust).all()
+    if not (declare or breach):  # a pure gain never lowers trust, x + g (1 - x) >= x (up to rounding)
+        assert (state.trust[:, off_diagonal] >= trust - 1e-15).all()
+
+
+def test_float32_actions_step_as_their_float64_values():
+    """Box actions arrive as float32 from policies and are read as they are (no upcast copy); the
+    step must be the one of the same values in float64."""
+    game = labrace.make_game("race_v0", "all_levers")
+    rng = np.random.default_rng(3)
+    actions32 = rng.random((64, 3, game.action_space.shape[0])).astype(np.float32)
+    assert game.check_actions(actions32, 64).dtype == np.float32
+    states = [game.reset(np.random.default_rng(0), 64) for _ in range(2)]
+    rngs = [np.random.default_rng(1), np.random.default_rng(1)]
+    for _ in range(5):
+        results = [game.step(s, a, r) for s, a, r in zip(states, (actions32, actions32.astype(np.float64)), rngs)]
+        np.testing.assert_array_equal(results[0].rewards, results[1].rewards)
+    for name in ("capability", "safety", "trust_by_lab", "allocation_by_share", "committed", "declared", "pause_left"):
+        np.testing.assert_array_equal(getattr(states[0], name), getattr(states[1], name))
