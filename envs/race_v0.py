@@ -775,12 +775,11 @@ def step_batch(
     """
     B, N = state.capability.shape
     levers = config.levers_on
-    in_state = allocation.base is state.allocation_by_share and allocation.strides[2] == state.allocation_by_share.strides[0]
+    # the played allocation is built in the state (the levers change it there, never in the caller's array)
+    if not (allocation.base is state.allocation_by_share and allocation.strides[2] == state.allocation_by_share.strides[0]):
+        np.copyto(state.allocation_by_share, allocation.transpose(2, 0, 1))
+        allocation = state.last_allocation
     if levers:  # pauses, commitments, declarations (in that order), before growth
-        # the played allocation is built in the state (never in the caller's array)
-        if not in_state:
-            np.copyto(state.allocation_by_share, allocation.transpose(2, 0, 1))
-            allocation = state.last_allocation
         _levers_before_growth(config, state, allocation, commit, declare)
     speed, safety_work, cooperation = allocation[..., 0], allocation[..., 1], allocation[..., 2]
 
@@ -794,8 +793,6 @@ def step_batch(
     total_cooperation = per_game_sum(cooperation)  # (B,)
     state.safety += config.safety_growth * (safety_work + (config.cooperation_spillover / N) * total_cooperation[:, None])
     state.coordination_progress += config.coordination_rate * total_cooperation
-    if not (levers or in_state):
-        np.copyto(state.allocation_by_share, allocation.transpose(2, 0, 1))
     ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
     np.minimum(ratio, 1.0, out=ratio)  # S and C are positive, so ratio > 0
     hazard = np.minimum(state.capability, 1.0, out=state.accident_hazard)
