@@ -188,12 +188,18 @@ def assign_games(state: Any, mask: np.ndarray, fresh: Any) -> None:
     field's metadata names another (``field(metadata={"game_axis": 1})``).
     """
     games = np.flatnonzero(mask)  # integer indices: much faster than a boolean mask per field
-    for field in dataclasses.fields(state):
-        target, source = getattr(state, field.name), getattr(fresh, field.name)
-        if field.metadata.get("game_axis", 0) == 1:
+    for name, game_axis in _game_axes(type(state)):
+        target, source = getattr(state, name), getattr(fresh, name)
+        if game_axis == 1:
             target[:, games] = source
         else:
             target[games] = source
+
+
+@functools.cache
+def _game_axes(state_class: type) -> tuple[tuple[str, int], ...]:
+    """(field name, game axis) of every field of a dataclass state (``dataclasses.fields`` is slow)."""
+    return tuple((field.name, field.metadata.get("game_axis", 0)) for field in dataclasses.fields(state_class))
 
 
 # --------------------------------------------------------------------------------------------

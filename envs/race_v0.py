@@ -396,14 +396,29 @@ class RaceConfig:
         return _feature_blocks(self)
 
     @cached_property
-    def observation_selector(self) -> np.ndarray:
-        """(K, N * observation_size) 0/1 matrix from the observation features to every lab's slots."""
-        return _observation_selector(self)
+    def feature_count(self) -> int:
+        """Number of observation feature columns, K."""
+        return sum(width for _, width in self.feature_blocks.values())
+
+    @cached_property
+    def observation_index(self) -> np.ndarray:
+        """(N * observation_size,) the observation feature column shown in each slot of every lab."""
+        return _observation_index(self)
 
     @cached_property
     def action_size(self) -> int:
         """Length of a continuous action: 3 + [attempt] + [commit] + [3 intention scores]."""
         return 3 + self.pivotal_act + self.commitments + 3 * self.cheap_talk
+
+    @cached_property
+    def operands(self) -> StepOperands:
+        """The numbers the step computes with, as 0-d arrays (see :class:`StepOperands`)."""
+        return StepOperands(self)
+
+    @cached_property
+    def fresh_game_ranges(self) -> tuple[np.ndarray, ...]:
+        """(low, span) pairs of a fresh game's uniform draws (see :func:`reset_batch`)."""
+        return _fresh_game_ranges(self)
 
     @cached_property
     def levers_on(self) -> bool:
@@ -425,6 +440,28 @@ class RaceConfig:
         """The type of lab ``lab`` (the last entry of ``lab_types`` fills the remaining labs)."""
         entry = self.lab_types[min(lab, len(self.lab_types) - 1)]
         return LAB_TYPES[entry] if isinstance(entry, str) else entry
+
+
+class StepOperands:
+    """A config's numbers as read-only 0-d float64 (int64) arrays, the operands of the step's ufuncs.
+
+    A ufunc given a Python scalar first converts it, about 0.2 µs a call: most of a call's cost at
+    one game (the PettingZoo API). The values, hence every result, are those of the config's fields.
+    """
+
+    def __init__(self, config: RaceConfig) -> None:
+        def constant(value: float | int) -> np.ndarray:
+            array = np.array(value, dtype=np.int64 if isinstance(value, int) else np.float64)
+            array.flags.writeable = False
+            return array
+
+        self.one = constant(1.0)
+        self.capability_growth = constant(config.capability_growth)
+        self.safety_growth = constant(config.safety_growth)
+        self.spillover_per_lab = constant(config.cooperation_spillover / config.num_labs)
+        self.coordination_rate = constant(config.coordination_rate)
+        self.accident_rate = constant(config.accident_rate)
+        self.max_steps = constant(config.max_steps)
 
 
 def _check_lab_types(value: Any, num_labs: int) -> tuple[str | LabType, ...]:
@@ -590,7 +627,7 @@ class RaceState:
 
 _SCRATCH = threading.local()
 #: scratch slots: the observation features, and the lever temporaries that live within one step
-_FEATURES, _MOVED, _WEIGHT, _GAIN, _BREACH, _DECLARED, _SCALE, _FLOOR = range(8)
+_FEATURES, _MOVED, _WEIGHT, _GAIN, _BREACH, _DECLARED, _SCALE, _FLOOR, _LEVER_ACTIONS = range(9)
 
 
 def _scratch(slot: int, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
@@ -618,7 +655,7 @@ _MATMUL_FROM = 256
 
 def per_game_sum(values: np.ndarray) -> np.ndarray:
     """(B, N) → (B,) sum over labs."""
-    return values @ np.ones(values.shape[1]) if len(values) >= _MATMUL_FROM else values.sum(axis=1)
+    return values @ np.ones(values.shape[1]) if len(values) >= _MATMUL_FROM else np.add.reduce(values, 1)
 
 
 def per_game_any(flags: np.ndarray) -> np.ndarray:
@@ -628,46 +665,67 @@ def per_game_any(flags: np.ndarray) -> np.ndarray:
     return (np.ascontiguousarray(flags).view(np.uint8) @ np.ones(flags.shape[1], dtype=np.uint8)) > 0
 
 
-@lru_cache(maxsize=256)
-def type_bounds(config: RaceConfig) -> np.ndarray:
-    """(3, 2, N) array: [misuse, accident, trust] x [lo, hi] x lab."""
+def _fresh_game_ranges(config: RaceConfig) -> tuple[np.ndarray, ...]:
+    """(low, span) of the uniform draws of a fresh game, read-only float64 arrays shaped to broadcast:
+    concerns (2, 1, N) (misuse, accident of each lab's type), trust (N, 1, 1) (truster i's range),
+    levels (2, 1, 1) (initial capability, initial safety)."""
     types = [config.lab_type(i) for i in range(config.num_labs)]
-    bounds = np.array(
-        [[[getattr(t, name)[k] for t in types] for k in (0, 1)] for name in ("misuse_concern", "accident_concern", "trust")]
+    # (3, 2, N): [misuse, accident, trust] x [lo, hi] x lab
+    bounds = np.array([[[getattr(t, name)[k] for t in types] for k in (0, 1)] for name in ("misuse_concern", "accident_concern", "trust")])
+    low, span = bounds[:, 0], bounds[:, 1] - bounds[:, 0]  # (3, N)
+    levels = np.array([config.initial_capability, config.initial_safety])  # (2, [lo, hi])
+    ranges = (
+        low[:2, None, :], span[:2, None, :],
+        low[2, :, None, None], span[2, :, None, None],
+        levels[:, 0, None, None], (levels[:, 1] - levels[:, 0])[:, None, None],
     )
-    bounds.flags.writeable = False
-    return bounds
+    for array in ranges:
+        array.flags.writeable = False
+    return ranges
+
+
+def _filled(value: int, shape: int | tuple[int, ...], dtype: type) -> np.ndarray:
+    array = np.empty(shape, dtype)  # (np.full costs several times empty + fill on small arrays)
+    array.fill(value)
+    return array
 
 
 def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -> RaceState:
-    """Draw ``batch_size`` fresh games."""
+    """Draw ``batch_size`` fresh games.
+
+    Every uniform comes from one draw, in the order misuse concern (B, N), accident concern (B, N),
+    trust (B, N, N), capability (B, N), safety (B, N): the same numbers as one draw per quantity.
+    """
     B, N = batch_size, config.num_labs
-    bounds = type_bounds(config)  # (3, 2, N)
-    lo, span = bounds[:, 0], bounds[:, 1] - bounds[:, 0]  # (3, N)
-    misuse = lo[0] + span[0] * rng.random((B, N))
-    accident = lo[1] + span[1] * rng.random((B, N))
-    trust = lo[2][None, :, None] + span[2][None, :, None] * rng.random((B, N, N))  # row i: lab i's range
-    trust[:, np.arange(N), np.arange(N)] = config.self_trust
-    c_lo, c_hi = config.initial_capability
-    s_lo, s_hi = config.initial_safety
-    capability = c_lo + (c_hi - c_lo) * rng.random((B, N))
-    safety = s_lo + (s_hi - s_lo) * rng.random((B, N))
+    concern_low, concern_span, trust_low, trust_span, level_low, level_span = config.fresh_game_ranges
+    uniforms = rng.random(B * N * (N + 4))
+    concerns = uniforms[: 2 * B * N].reshape(2, B, N)  # low + span * u, in place
+    concerns *= concern_span
+    concerns += concern_low
+    levels = uniforms[(N + 2) * B * N :].reshape(2, B, N)
+    levels *= level_span
+    levels += level_low
+    capability, safety = levels
+    # trust[b, i, j] is drawn in (B, N, N) order and kept lab-major, (N, B, N); row i in lab i's range
+    trust_by_lab = np.multiply(uniforms[2 * B * N : (N + 2) * B * N].reshape(B, N, N).transpose(1, 0, 2), trust_span, out=np.empty((N, B, N)))
+    trust_by_lab += trust_low
+    _diagonal(trust_by_lab)[...] = config.self_trust
     state = RaceState(
         capability=capability,
         safety=safety,
-        safety_ratio=np.minimum(safety / capability, 1.0),
+        safety_ratio=np.minimum(safety / capability, config.operands.one),
         coordination_progress=np.zeros(B),
         step=np.zeros(B, dtype=np.int64),
-        misuse_concern=misuse,
-        accident_concern=accident,
-        trust_by_lab=np.ascontiguousarray(trust.transpose(1, 0, 2)),
+        misuse_concern=concerns[0],
+        accident_concern=concerns[1],
+        trust_by_lab=trust_by_lab,
         allocation_by_share=np.zeros((3, B, N)),
         accident_hazard=np.zeros((B, N)),
         observed_capability=np.zeros((B, N, N - 1)),
         outcome=np.zeros(B, dtype=np.int8),
-        winner=np.full(B, -1, dtype=np.int64),
+        winner=_filled(-1, B, np.int64),
         cause=np.zeros(B, dtype=np.int8),
-        catastrophe_lab=np.full(B, -1, dtype=np.int64),
+        catastrophe_lab=_filled(-1, B, np.int64),
         committed=np.zeros((B, N), dtype=bool),
         declared=np.zeros((B, N), dtype=np.int8),
         pause_left=np.zeros((B, N), dtype=np.int64),
@@ -706,12 +764,15 @@ def decode_actions(
         if config.cheap_talk:
             declarations = actions[..., -1].astype(np.int8)
         return allocation, attempts, commits, declarations
-    column = 3 + config.pivotal_act
+    # the lever columns (commit, then the three intention scores), copied once lever-major: the
+    # comparisons below then read contiguous arrays, not every 8th number of the action batch
+    lever_actions = actions[..., 3 + config.pivotal_act :].transpose(2, 0, 1)  # (L, B, N)
+    columns = _scratch(_LEVER_ACTIONS, lever_actions.shape, actions.dtype)
+    np.copyto(columns, lever_actions)
     if config.commitments:
-        commits = actions[..., column] > 0.5
-        column += 1
+        commits = columns[0] > 0.5
     if config.cheap_talk:  # argmax of the three scores, ties to the lowest index (compares: faster)
-        first, second, third = actions[..., column], actions[..., column + 1], actions[..., column + 2]
+        first, second, third = columns[-3], columns[-2], columns[-1]
         cooperate = (second > first).view(np.int8)  # 0 race or 1 cooperate
         pivotal = (third > np.maximum(first, second)).view(np.int8)
         declarations = np.maximum(cooperate, pivotal << 1)  # 2 where the third score is the largest
@@ -781,23 +842,24 @@ def step_batch(
         allocation = state.last_allocation
     if levers:  # pauses, commitments, declarations (in that order), before growth
         _levers_before_growth(config, state, allocation, commit, declare)
-    speed, safety_work, cooperation = allocation[..., 0], allocation[..., 1], allocation[..., 2]
+    speed, safety_work, cooperation = state.allocation_by_share  # (B, N) each, contiguous
+    k = config.operands  # the config's numbers as 0-d arrays
 
     # -- growth ------------------------------------------------------------------------------
     state.step += _ONE_STEP
     if config.compute_cap < config.capability_growth:  # otherwise the cap cannot bind
-        gained = np.multiply(config.capability_growth, speed)
+        gained = np.multiply(k.capability_growth, speed)
         state.capability += np.minimum(gained, _constant(config.compute_cap, gained.shape), out=gained)
     else:
-        state.capability += config.capability_growth * speed
+        state.capability += k.capability_growth * speed
     total_cooperation = per_game_sum(cooperation)  # (B,)
-    state.safety += config.safety_growth * (safety_work + (config.cooperation_spillover / N) * total_cooperation[:, None])
-    state.coordination_progress += config.coordination_rate * total_cooperation
+    state.safety += k.safety_growth * (safety_work + k.spillover_per_lab * total_cooperation[:, None])
+    state.coordination_progress += k.coordination_rate * total_cooperation
     ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
-    np.minimum(ratio, 1.0, out=ratio)  # S and C are positive, so ratio > 0
-    hazard = np.minimum(state.capability, 1.0, out=state.accident_hazard)
+    np.minimum(ratio, k.one, out=ratio)  # S and C are positive, so ratio > 0
+    hazard = np.minimum(state.capability, k.one, out=state.accident_hazard)
     hazard *= speed
-    hazard *= config.accident_rate - config.accident_rate * ratio
+    hazard *= k.accident_rate - k.accident_rate * ratio
     sanctioned = False
     if levers:
         gain = breach = None
@@ -807,7 +869,7 @@ def step_batch(
 
     # -- which games have an event this step; only those need the (rarer) outcome logic --------
     accident_lab = rng.random((B, N)) < hazard  # (B, N)
-    lab_event = accident_lab | (state.capability >= 1.0)
+    lab_event = accident_lab | (state.capability >= k.one)
     if pivotal_attempt is not None:
         lab_event |= pivotal_attempt
 
@@ -823,12 +885,12 @@ def step_batch(
     # batch nothing happens
     if (
         np.count_nonzero(lab_event)
-        or np.count_nonzero(state.coordination_progress >= 1.0)
-        or np.count_nonzero(state.step >= config.max_steps)
+        or np.count_nonzero(state.coordination_progress >= k.one)
+        or np.count_nonzero(state.step >= k.max_steps)
     ):
         game_event = per_game_any(lab_event)
-        game_event |= state.coordination_progress >= 1.0
-        game_event |= state.step >= config.max_steps
+        game_event |= state.coordination_progress >= k.one
+        game_event |= state.step >= k.max_steps
         games = np.flatnonzero(game_event)
         attempts = pivotal_attempt[games] if pivotal_attempt is not None else None
         _resolve_events(config, state, games, accident_lab[games], attempts, rng)
@@ -1093,16 +1155,15 @@ def _terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -
 def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
     """Every lab's egocentric observation, (B, N, observation_size) float32 (layout in the docstring).
 
-    Built as one product ``features @ selector``: ``features`` (B, K) holds every quantity the
-    observations show, once per game (:func:`observation_features`), and the 0/1 matrix
-    ``selector`` (K, N * observation_size) puts each into its slots of every lab's view. Each
-    column of the selector has at most one non-zero entry, so the product copies values exactly;
-    it is several times faster than gathering the egocentric slots with fancy indexing.
+    Built as one gather: ``features`` (B, K) holds every quantity the observations show, once per
+    game (:func:`observation_features`), and ``config.observation_index`` names the feature column
+    of each slot of every lab's view. ``np.take`` copies the values exactly; it is several times
+    faster than a product with a 0/1 selector matrix (whose work grows as K x N x observation_size).
     """
     B, N = state.capability.shape
-    # np.dot: the same sgemm as matmul on 2-D operands, with less overhead per call (B = 1 matters)
-    obs = np.dot(observation_features(config, state), config.observation_selector)  # features: scratch
-    return obs.reshape(B, N, config.observation_size)
+    features = observation_features(config, state)  # (B, K) scratch
+    # mode="wrap" skips the bounds check (the index is valid by construction): ~25% faster
+    return features.take(config.observation_index, axis=1, mode="wrap").reshape(B, N, config.observation_size)
 
 
 def _feature_blocks(config: RaceConfig) -> dict[str, tuple[int, int]]:
@@ -1116,7 +1177,8 @@ def _feature_blocks(config: RaceConfig) -> dict[str, tuple[int, int]]:
         "cooperation": N,  # last cooperation share
         "coordination_progress": 1,  # min(G, 1)
         "time": 1,  # t / max_steps
-        "one": 1,  # the constant 1 (scaled by the selector for flags of the config)
+        "one": 1,  # the constant 1 (flags of the config that are on)
+        "zero": 1,  # the constant 0 (slots that are always 0)
         "trust": N * N,  # trust[i, j] at i * N + j
     }
     if config.capability_info == "noisy":
@@ -1128,7 +1190,7 @@ def _feature_blocks(config: RaceConfig) -> dict[str, tuple[int, int]]:
     if config.audit_probability > 0.0:
         widths["verified_cooperation"] = N
     if config.cheap_talk:
-        widths["declared"] = N
+        widths["declared"] = N  # the declared intention's index / 2: 0, 0.5 or 1
     blocks, start = {}, 0
     for name, width in widths.items():
         blocks[name] = (start, width)
@@ -1146,9 +1208,9 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
         state.misuse_concern,
         state.accident_concern,
         state.allocation_by_share[2],  # last cooperation shares
-        np.minimum(state.coordination_progress, 1.0)[:, None],
+        np.minimum(state.coordination_progress, config.operands.one)[:, None],
         (state.step / config.max_steps)[:, None],
-        _constant(1.0, (B, 1)),
+        _one_zero(B),  # the columns "one" and "zero"
         *state.trust_by_lab,  # N blocks (B, N): lab i's trust in every lab, at i * N + j
     ]
     if "observed_capability" in blocks:
@@ -1160,50 +1222,54 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
     if "verified_cooperation" in blocks:
         parts.append(state.verified_cooperation)
     if "declared" in blocks:
-        parts.append(state.declared)
-    width = config.observation_selector.shape[0]
-    return np.concatenate(parts, axis=1, out=_scratch(_FEATURES, (B, width), np.float32))
+        parts.append(np.multiply(state.declared, 0.5))
+    return np.concatenate(parts, axis=1, out=_scratch(_FEATURES, (B, config.feature_count), np.float32))
 
 
-def _observation_selector(config: RaceConfig) -> np.ndarray:
-    """(K, N * observation_size) float32 0/1 matrix (0.5 for declared intentions): features → slots.
+@lru_cache(maxsize=16)
+def _one_zero(batch: int) -> np.ndarray:
+    """(batch, 2) read-only float64 array of rows (1, 0)."""
+    array = np.zeros((batch, 2))
+    array[:, 0] = 1.0
+    array.flags.writeable = False
+    return array
 
-    Column ``i * observation_size + s`` has one non-zero entry, in the row of the quantity that
-    lab i sees in slot s (none for slots that are always 0: the others' capability with
-    ``capability_info="none"``, the pivotal flag when ``pivotal_act`` is off).
+
+def _observation_index(config: RaceConfig) -> np.ndarray:
+    """(N * observation_size,) read-only: the feature column (of :func:`observation_features`) that
+    slot ``s`` of lab i shows, at ``i * observation_size + s``; the ``zero`` column for slots that
+    are always 0 (the others' capability with ``capability_info="none"``, the pivotal flag when
+    ``pivotal_act`` is off).
     """
     N, size = config.num_labs, config.observation_size
     blocks = config.feature_blocks
-    selector = np.zeros((sum(width for _, width in blocks.values()), N * size), dtype=np.float32)
+    index = np.empty(N * size, dtype=np.intp)
     for i in range(N):
-        sources: list[tuple[str, int, float] | None] = [  # (block, index in the block, weight) per slot
-            ("capability", i, 1.0),
-            ("safety_ratio", i, 1.0),
-            ("misuse_concern", i, 1.0),
-            ("accident_concern", i, 1.0),
-            ("coordination_progress", 0, 1.0),
-            ("time", 0, 1.0),
-            ("one", 0, 1.0) if config.pivotal_act else None,
+        sources: list[tuple[str, int]] = [  # (block, index in the block) per slot
+            ("capability", i),
+            ("safety_ratio", i),
+            ("misuse_concern", i),
+            ("accident_concern", i),
+            ("coordination_progress", 0),
+            ("time", 0),
+            ("one", 0) if config.pivotal_act else ("zero", 0),
         ]
         for k in range(1, N):
             j = (i + k) % N
             seen_capability = {
-                "public": ("capability", j, 1.0),
-                "noisy": ("observed_capability", i * (N - 1) + k - 1, 1.0),
-                "none": None,
+                "public": ("capability", j),
+                "noisy": ("observed_capability", i * (N - 1) + k - 1),
+                "none": ("zero", 0),
             }[config.capability_info]
-            sources += [seen_capability, ("cooperation", j, 1.0), ("trust", i * N + j, 1.0)]
-        sources += [(slot, i, 1.0) for slot in config.own_lever_slots]  # paused, committed
+            sources += [seen_capability, ("cooperation", j), ("trust", i * N + j)]
+        sources += [(slot, i) for slot in config.own_lever_slots]  # paused, committed
         for k in range(1, N):
             j = (i + k) % N
-            sources += [(slot, j, 0.5 if slot == "declared" else 1.0) for slot in config.other_lever_slots]
-        assert len(sources) == size, "the selector must follow the documented layout"
-        for slot, source in enumerate(sources):
-            if source is not None:
-                name, index, weight = source
-                selector[blocks[name][0] + index, i * size + slot] = weight
-    selector.flags.writeable = False
-    return selector
+            sources += [(slot, j) for slot in config.other_lever_slots]
+        assert len(sources) == size, "the index must follow the documented layout"
+        index[i * size : (i + 1) * size] = [blocks[name][0] + offset for name, offset in sources]
+    index.flags.writeable = False
+    return index
 
 
 def describe_outcome(info: Mapping[str, Any]) -> str:
