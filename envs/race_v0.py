@@ -842,7 +842,8 @@ def step_batch(
         allocation = state.last_allocation
     if levers:  # pauses, commitments, declarations (in that order), before growth
         _levers_before_growth(config, state, allocation, commit, declare)
-    speed, safety_work, cooperation = state.allocation_by_share  # (B, N) each, contiguous
+    shares = state.allocation_by_share  # (indexing: cheaper than unpacking, which iterates)
+    speed, safety_work, cooperation = shares[0], shares[1], shares[2]  # (B, N) each, contiguous
     k = config.operands  # the config's numbers as 0-d arrays
 
     # -- growth ------------------------------------------------------------------------------
@@ -879,8 +880,8 @@ def step_batch(
         state.winner.fill(-1)
         state.catastrophe_lab.fill(-1)
     rewards = np.zeros((B, N))
-    terminated = np.zeros(B, dtype=bool)
-    truncated = np.zeros(B, dtype=bool)
+    ends = np.zeros((2, B), dtype=bool)
+    terminated, truncated = ends[0], ends[1]
     # whole-batch counts first (count_nonzero is the cheapest reduction): on most steps of a small
     # batch nothing happens
     if (
@@ -1092,18 +1093,21 @@ def _resolve_events(
 ) -> None:
     """Outcomes of the games with an event, written from lowest to highest precedence."""
     G, N = accident_lab.shape
+    k = config.operands
     capability, ratio = state.capability[games], state.safety_ratio[games]  # (G, N)
-    tiebreak, u_misaligned = rng.random((2, G, N))
-    outcome = np.where(state.step[games] >= config.max_steps, TIMEOUT, ONGOING).astype(np.int8)
-    outcome[state.coordination_progress[games] >= 1.0] = COORDINATED
+    draws = rng.random((2, G, N))
+    tiebreak, u_misaligned = draws[0], draws[1]
+    outcome = np.zeros(G, dtype=np.int8)  # ONGOING
+    outcome[state.step[games] >= k.max_steps] = TIMEOUT
+    outcome[state.coordination_progress[games] >= k.one] = COORDINATED
     cause = np.zeros(G, dtype=np.int8)
-    winner = np.full(G, -1, dtype=np.int64)
-    culprit = np.full(G, -1, dtype=np.int64)
+    winner = _filled(-1, G, np.int64)
+    culprit = _filled(-1, G, np.int64)
 
     reached = capability >= 1.0  # frontier: the most capable lab that reached it is first
     if np.count_nonzero(reached):  # (the draws above are made either way: the stream does not depend on it)
         frontier, rows = reached.any(axis=1), np.arange(G)
-        first = np.argmax(np.where(reached, capability + 1e-9 * tiebreak, -np.inf), axis=1)
+        first = np.where(reached, capability + 1e-9 * tiebreak, -np.inf).argmax(axis=1)  # (the method: no wrapper)
         misaligned = frontier & (u_misaligned[rows, first] < config.misalignment_risk * (1.0 - ratio[rows, first]))
         safe_win = frontier & ~misaligned
         outcome[safe_win], winner[safe_win] = WINNER, first[safe_win]
@@ -1121,15 +1125,15 @@ def _resolve_events(
         penalty = config.pivotal_trust_penalty * (attempt[:, None, :] & ~np.eye(attempt.shape[1], dtype=bool))
         state.trust[games] = np.maximum(state.trust[games] - penalty, 0.0)
         seized = success.any(axis=1)
-        actor = np.argmax(np.where(success, tiebreak, -1.0), axis=1)
+        actor = np.where(success, tiebreak, -1.0).argmax(axis=1)
         outcome[seized], cause[seized], winner[seized], culprit[seized] = PIVOTAL_ACT, NO_CAUSE, actor[seized], -1
         failed = failure_catastrophe.any(axis=1) & ~seized
-        actor = np.argmax(np.where(failure_catastrophe, tiebreak, -1.0), axis=1)
+        actor = np.where(failure_catastrophe, tiebreak, -1.0).argmax(axis=1)
         outcome[failed], cause[failed], winner[failed], culprit[failed] = CATASTROPHE, PIVOTAL_FAILURE, -1, actor[failed]
 
     if np.count_nonzero(accident_lab):
         crashed = accident_lab.any(axis=1)
-        lab = np.argmax(np.where(accident_lab, tiebreak, -1.0), axis=1)  # one of the crashing labs, at random
+        lab = np.where(accident_lab, tiebreak, -1.0).argmax(axis=1)  # one of the crashing labs, at random
         outcome[crashed], cause[crashed], winner[crashed], culprit[crashed] = CATASTROPHE, ACCIDENT, -1, lab[crashed]
 
     state.outcome[games], state.cause[games] = outcome, cause
@@ -1137,18 +1141,27 @@ def _resolve_events(
 
 
 def _terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -> np.ndarray:
-    """(len(games), N) rewards of finished games."""
+    """(len(games), N) rewards of finished games (every one has a final outcome).
+
+    Each kind of outcome's rule runs only if some game ends that way (most steps end few games).
+    """
     outcome = state.outcome[games]  # (G,)
-    misuse = state.misuse_concern[games]
-    winner = np.maximum(state.winner[games], 0)
-    trust_in_winner = state.trust[games, :, winner]  # (G, N): trust[g, j, winner_g]
-    win_value = config.frontier_value * ((1.0 - misuse) + misuse * trust_in_winner)
-    win_value[np.arange(len(games)), winner] += config.winner_bonus
-    rewards = win_value  # winner and pivotal act
-    rewards[outcome == COORDINATED] = config.coordination_value
-    rewards[outcome == TIMEOUT] = config.status_quo_value
-    catastrophe = outcome == CATASTROPHE
-    rewards[catastrophe] = -config.catastrophe_loss * state.accident_concern[games[catastrophe]]
+    ending = np.bincount(outcome, minlength=len(OUTCOMES)).tolist()  # games per outcome
+    if ending[WINNER] or ending[PIVOTAL_ACT]:
+        misuse = state.misuse_concern[games]
+        winner = np.maximum(state.winner[games], 0)
+        trust_in_winner = state.trust[games, :, winner]  # (G, N): trust[g, j, winner_g]
+        rewards = config.frontier_value * ((1.0 - misuse) + misuse * trust_in_winner)
+        rewards[np.arange(len(games)), winner] += config.winner_bonus
+    else:
+        rewards = np.zeros((len(games), config.num_labs))
+    if ending[COORDINATED]:
+        rewards[outcome == COORDINATED] = config.coordination_value
+    if ending[TIMEOUT]:
+        rewards[outcome == TIMEOUT] = config.status_quo_value
+    if ending[CATASTROPHE]:
+        catastrophe = outcome == CATASTROPHE
+        rewards[catastrophe] = -config.catastrophe_loss * state.accident_concern[games[catastrophe]]
     return rewards
 
 
