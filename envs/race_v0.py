@@ -989,7 +989,7 @@ def _audit(
     if config.safety_floor > 0.0:  # licensing
         violator = audited & (safety_share < config.safety_floor)
         sanctioned = violator.view(np.int8)
-        if config.pause_steps > 0:
+        if config.pause_steps > 0 and np.count_nonzero(violator):
             np.putmask(state.pause_left, violator, config.pause_steps)
     if config.commitments:
         caught = audited & state.committed
@@ -1031,6 +1031,11 @@ def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) 
     less non-negative terms), x <= 1 gives ``fl(fl(a x) + c) <= fl(a + g) <= 1`` (rounding is
     monotone, and ``fl(1 - g) + g`` rounds to at most 1 for g in [0, 1]). Without a penalty
     (d = r = 0) the floor is not needed either: ``a x + g >= g``.
+
+    It rounds to exactly 1: for g >= 1/2, 1 - g is exact (Sterbenz); for g < 1/2, ``fl(1 - g)``
+    is within 2**-54 of 1 - g, so the sum is within 2**-54 of 1, which rounds to 1 (2**-54 below 1
+    is a tie, broken to the even 1). So without a penalty a lab's trust in itself, 1 by default
+    (``self_trust``), is left unchanged and need not be restored.
     """
     declared = None
     if config.cheap_talk and config.declare_trust_penalty > 0.0:
@@ -1057,6 +1062,8 @@ def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) 
             shift -= declared
         trust *= scale
         trust += shift
+        if floor is None and config.self_trust == 1.0:
+            return  # x -> fl(fl(1 - g) x + g) keeps x = 1 exactly: no trust in itself to restore
         if floor is not None:
             np.maximum(trust, floor, out=trust)
     _diagonal(trust)[...] = config.self_trust

@@ -595,18 +595,19 @@ def test_renders_show_the_lever_state():
     trust=st.sampled_from([0.0, 1e-300, 0.3, 1.0 - 2**-53, 1.0]),
     declare=st.booleans(),
     breach=st.booleans(),
+    self_trust=st.sampled_from([1.0, 0.8]),  # 1: the diagonal is kept exactly; else it is restored
 )
-def test_trust_stays_in_zero_one_without_a_cap_in_floating_point(gain, trust, declare, breach):
+def test_trust_stays_in_zero_one_without_a_cap_in_floating_point(gain, trust, declare, breach, self_trust):
     """The composed trust update has no cap at 1 (the docstring proves it is not needed); trust at
     exactly 1 and gains at the awkward edges of rounding must still land in [0, 1]."""
-    config = RaceConfig(num_labs=3, audit_probability=1.0, audit_trust_gain=1.0, commitments=True, cheap_talk=True)
+    config = RaceConfig(num_labs=3, audit_probability=1.0, audit_trust_gain=1.0, commitments=True, cheap_talk=True, self_trust=self_trust)
     state = race_v0.reset_batch(config, np.random.default_rng(0), 4)
-    state.trust_by_lab[...] = trust
+    off_diagonal = ~np.eye(3, dtype=bool)
+    state.trust[:, off_diagonal] = trust  # a lab's trust in itself is always self_trust (every rule keeps it)
     if declare:
         state.declared[...] = race_v0.DECLARE_PIVOTAL
     penalty = np.full((4, 3), config.breach_trust_penalty) if breach else None
     race_v0._trust_events(config, state, np.full((4, 3), gain), penalty)
-    off_diagonal = ~np.eye(3, dtype=bool)
     assert (state.trust[:, off_diagonal] >= 0.0).all() and (state.trust[:, off_diagonal] <= 1.0).all()
     assert (state.trust[:, ~off_diagonal] == config.self_trust).all()
     if not (declare or breach):  # a pure gain never lowers trust, x + g (1 - x) >= x (up to rounding)
