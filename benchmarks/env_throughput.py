@@ -173,13 +173,14 @@ def main() -> None:
         {
             "rps_v2": parallel_api_rate(lambda: rps_v2.parallel_env(max_cycles=50)),
             "race 2": parallel_api_rate(lambda: race_v0.parallel_env(num_labs=2)),
+            "race 3": parallel_api_rate(lambda: race_v0.parallel_env(num_labs=3)),  # the default
             "race 4": parallel_api_rate(lambda: race_v0.parallel_env(num_labs=4)),
         },
         3 * args.seconds,
         args.rounds,
     )
     print(f"  rps_v2 (2 agents):        {api['rps_v2']:>10,.0f}")
-    for labs_api in (2, 4):
+    for labs_api in (2, 3, 4):
         race = api[f"race {labs_api}"]
         print(f"  race_v0 ({labs_api} labs):         {race:>10,.0f}   ratio to rps_v2: {race / api['rps_v2']:.2f}   (target >= 1.5)")
 
