@@ -225,6 +225,7 @@ from labrace.envs.core import (
     check_float,
     check_int,
     check_interval,
+    count_nonzero,
     other_labs,
 )
 
@@ -800,7 +801,7 @@ def actions_to_allocation(
     np.copyto(effort, actions[..., :3].transpose(2, 0, 1))  # (np.moveaxis costs microseconds per call)
     total = effort[0] + effort[1]
     total += effort[2]
-    if np.count_nonzero(total) == total.size:  # validated effort is >= 0: a non-zero total is positive
+    if count_nonzero(total) == total.size:  # validated effort is >= 0: a non-zero total is positive
         np.divide(effort, total, out=effort)
     else:  # an all-zero effort vector means "no preference": an equal split
         np.divide(effort, np.maximum(total, 1e-300), out=effort)
@@ -847,7 +848,7 @@ def step_batch(
     k = config.operands  # the config's numbers as 0-d arrays
 
     # -- growth ------------------------------------------------------------------------------
-    state.step += _ONE_STEP
+    _accumulate(state.step, _ONE_STEP)  # (B,) arrays: see _accumulate
     if config.compute_cap < config.capability_growth:  # otherwise the cap cannot bind
         gained = np.multiply(k.capability_growth, speed)
         state.capability += np.minimum(gained, _constant(config.compute_cap, gained.shape), out=gained)
@@ -855,7 +856,7 @@ def step_batch(
         state.capability += k.capability_growth * speed
     total_cooperation = per_game_sum(cooperation)  # (B,)
     state.safety += k.safety_growth * (safety_work + k.spillover_per_lab * total_cooperation[:, None])
-    state.coordination_progress += k.coordination_rate * total_cooperation
+    _accumulate(state.coordination_progress, k.coordination_rate * total_cooperation)
     ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
     np.minimum(ratio, k.one, out=ratio)  # S and C are positive, so ratio > 0
     hazard = np.minimum(state.capability, k.one, out=state.accident_hazard)
@@ -874,7 +875,7 @@ def step_batch(
     if pivotal_attempt is not None:
         lab_event |= pivotal_attempt
 
-    if np.count_nonzero(state.outcome):  # left over from a finished game that is stepped on
+    if count_nonzero(state.outcome):  # left over from a finished game that is stepped on
         state.outcome.fill(ONGOING)
         state.cause.fill(NO_CAUSE)
         state.winner.fill(-1)
@@ -886,7 +887,7 @@ def step_batch(
     # batch nothing happens
     coordinated = state.coordination_progress >= k.one  # (B,)
     timed_out = state.step >= k.max_steps  # (B,)
-    if np.count_nonzero(lab_event) or np.count_nonzero(coordinated) or np.count_nonzero(timed_out):
+    if count_nonzero(lab_event) or count_nonzero(coordinated) or count_nonzero(timed_out):
         game_event = per_game_any(lab_event)
         game_event |= coordinated
         game_event |= timed_out
@@ -929,7 +930,7 @@ def _levers_before_growth(
     Whole-array arithmetic rather than indexing of the affected labs: on contiguous (B, N) shares a
     few passes cost less than one gather and scatter.
     """
-    if config.pause_steps > 0 and np.count_nonzero(state.pause_left):
+    if config.pause_steps > 0 and count_nonzero(state.pause_left):
         paused = state.pause_left > 0  # (B, N)
         speed, safety_work = allocation[..., 0], allocation[..., 1]
         moved = np.multiply(speed, paused, out=_scratch(_MOVED, speed.shape))  # speed of paused labs, else 0
@@ -966,7 +967,7 @@ def _audit(
     any lab was sanctioned (``state.sanction_paid`` is all zeros otherwise).
     """
     audited = _bernoulli(rng, config.audit_probability, out=state.audited)
-    if not np.count_nonzero(audited):
+    if not count_nonzero(audited):
         state.sanction_paid.fill(0.0)
         return None, None, False
     cooperation, safety_share = allocation[..., 2], allocation[..., 1]  # contiguous (B, N) shares
@@ -987,15 +988,15 @@ def _audit(
     if config.safety_floor > 0.0:  # licensing
         violator = audited & (safety_share < config.safety_floor)
         sanctioned = violator.view(np.int8)
-        if config.pause_steps > 0 and np.count_nonzero(violator):
+        if config.pause_steps > 0 and count_nonzero(violator):
             np.putmask(state.pause_left, violator, config.pause_steps)
     if config.commitments:
         caught = audited & state.committed
         caught &= safety_share < config.commitment_floor
         sanctioned = caught.view(np.int8) if sanctioned is None else sanctioned + caught.view(np.int8)
-        if config.breach_trust_penalty > 0.0 and np.count_nonzero(caught):
+        if config.breach_trust_penalty > 0.0 and count_nonzero(caught):
             breach = np.multiply(caught, config.breach_trust_penalty, out=_scratch(_BREACH, caught.shape))
-    if sanctioned is None or not np.count_nonzero(sanctioned):
+    if sanctioned is None or not count_nonzero(sanctioned):
         state.sanction_paid.fill(0.0)
         return gain, breach, False
     np.multiply(sanctioned, config.sanction, out=state.sanction_paid)
@@ -1038,7 +1039,7 @@ def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) 
     declared = None
     if config.cheap_talk and config.declare_trust_penalty > 0.0:
         pivotal = state.declared == DECLARE_PIVOTAL
-        if np.count_nonzero(pivotal):
+        if count_nonzero(pivotal):
             declared = np.multiply(pivotal, config.declare_trust_penalty, out=_scratch(_DECLARED, pivotal.shape))
     if declared is None and gain is None and breach is None:
         return
@@ -1083,6 +1084,16 @@ def _constant(value: float | tuple[float, ...], shape: tuple[int, ...]) -> np.nd
     return array
 
 
+def _accumulate(total: np.ndarray, increment: np.ndarray) -> None:
+    """``total += increment`` (the same sums). On a one-element array numpy runs an in-place ufunc
+    through its general iterator (its memory-overlap check fails the fast path), about twice the
+    cost of adding and copying: that is the (B,) arrays at one game, the PettingZoo API."""
+    if total.size == 1:
+        np.copyto(total, total + increment)
+    else:
+        total += increment
+
+
 #: ``step += _ONE_STEP``: an int64 array operand is cheaper for numpy than a Python int (B = 1 matters
 #: for the PettingZoo API)
 _ONE_STEP = np.ones((), dtype=np.int64)
@@ -1110,7 +1121,7 @@ def _resolve_events(
     culprit = _filled(-1, G, np.int64)
 
     reached = capability >= 1.0  # frontier: the most capable lab that reached it is first
-    if np.count_nonzero(reached):  # (the draws above are made either way: the stream does not depend on it)
+    if count_nonzero(reached):  # (the draws above are made either way: the stream does not depend on it)
         frontier, rows = reached.any(axis=1), np.arange(G)
         first = np.where(reached, capability + 1e-9 * tiebreak, -np.inf).argmax(axis=1)  # (the method: no wrapper)
         misaligned = frontier & (u_misaligned[rows, first] < config.misalignment_risk * (1.0 - ratio[rows, first]))
@@ -1136,7 +1147,7 @@ def _resolve_events(
         actor = np.where(failure_catastrophe, tiebreak, -1.0).argmax(axis=1)
         outcome[failed], cause[failed], winner[failed], culprit[failed] = CATASTROPHE, PIVOTAL_FAILURE, -1, actor[failed]
 
-    if np.count_nonzero(accident_lab):
+    if count_nonzero(accident_lab):
         crashed = accident_lab.any(axis=1)
         lab = np.where(accident_lab, tiebreak, -1.0).argmax(axis=1)  # one of the crashing labs, at random
         outcome[crashed], cause[crashed], winner[crashed], culprit[crashed] = CATASTROPHE, ACCIDENT, -1, lab[crashed]
@@ -1220,16 +1231,19 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
     """(B, K) float32: every quantity the observations show, in the blocks of ``_feature_blocks``."""
     blocks = config.feature_blocks
     B, N = state.capability.shape
+    k = config.operands
+    trust = state.trust_by_lab  # (N, B, N): lab i's trust in every lab, at i * N + j
     parts = [
         state.capability,
         state.safety_ratio,
         state.misuse_concern,
         state.accident_concern,
         state.allocation_by_share[2],  # last cooperation shares
-        np.minimum(state.coordination_progress, config.operands.one)[:, None],
-        (state.step / config.max_steps)[:, None],
+        np.minimum(state.coordination_progress, k.one)[:, None],
+        np.true_divide(state.step, k.max_steps)[:, None],
         _constant((1.0, 0.0), (B, 2)),  # the columns "one" and "zero"
-        *state.trust_by_lab,  # N blocks (B, N): lab i's trust in every lab, at i * N + j
+        # one (1, N * N) view at one game; else N blocks (B, N) (a reshape would copy)
+        *((trust.reshape(1, N * N),) if B == 1 else [trust[i] for i in range(N)]),
     ]
     if "observed_capability" in blocks:
         parts.append(state.observed_capability.reshape(B, N * (N - 1)))
