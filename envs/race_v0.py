@@ -610,7 +610,7 @@ class RaceState:
     # governance levers (constant zeros / False while their lever is off)
     committed: np.ndarray  # (B, N) bool: lab i is committed to commitment_floor until the next decision
     declared: np.ndarray  # (B, N) int8: this step's declared intention, index into INTENTIONS
-    pause_left: np.ndarray  # (B, N) int64: steps for which lab i's speed is still moved to safety
+    pause_left: np.ndarray  # (B, N) int32: steps for which lab i's speed is still moved to safety
     verified_cooperation: np.ndarray  # (B, N) cooperation share of lab i at its last audit (0 before)
     audited: np.ndarray  # (B, N) bool: lab i was audited this step
     sanction_paid: np.ndarray  # (B, N) sanctions imposed on lab i this step
@@ -629,6 +629,15 @@ class RaceState:
 _SCRATCH = threading.local()
 #: scratch slots: the observation features, and the lever temporaries that live within one step
 _FEATURES, _MOVED, _WEIGHT, _GAIN, _BREACH, _DECLARED, _SCALE, _FLOOR, _LEVER_ACTIONS = range(9)
+
+
+def _as_float(flags: np.ndarray, slot: int) -> np.ndarray:
+    """``flags`` (bool or small integers) as float64 in scratch ``slot``: a plain cast copy. A ufunc
+    with a bool and a float operand (``speed * paused``) runs about half as fast as this copy and
+    a float-only ufunc together."""
+    out = _scratch(slot, flags.shape)
+    np.copyto(out, flags)
+    return out
 
 
 def _scratch(slot: int, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
@@ -729,7 +738,7 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         catastrophe_lab=_filled(-1, B, np.int64),
         committed=np.zeros((B, N), dtype=bool),
         declared=np.zeros((B, N), dtype=np.int8),
-        pause_left=np.zeros((B, N), dtype=np.int64),
+        pause_left=np.zeros((B, N), dtype=np.int32),
         verified_cooperation=np.zeros((B, N)),
         audited=np.zeros((B, N), dtype=bool),
         sanction_paid=np.zeros((B, N)),
@@ -776,7 +785,8 @@ def decode_actions(
         first, second, third = columns[-3], columns[-2], columns[-1]
         cooperate = (second > first).view(np.int8)  # 0 race or 1 cooperate
         pivotal = (third > np.maximum(first, second)).view(np.int8)
-        declarations = np.maximum(cooperate, pivotal << 1)  # 2 where the third score is the largest
+        # 2 where the third score is the largest (pivotal + pivotal: numpy's int8 shift is ~8x slower)
+        declarations = np.maximum(cooperate, np.add(pivotal, pivotal, out=pivotal))
     return allocation, attempts, commits, declarations
 
 
@@ -933,27 +943,43 @@ def _levers_before_growth(
     if config.pause_steps > 0 and count_nonzero(state.pause_left):
         paused = state.pause_left > 0  # (B, N)
         speed, safety_work = allocation[..., 0], allocation[..., 1]
-        moved = np.multiply(speed, paused, out=_scratch(_MOVED, speed.shape))  # speed of paused labs, else 0
+        moved = _as_float(paused, _MOVED)
+        moved *= speed  # speed of paused labs, else 0
         safety_work += moved
         speed -= moved  # exactly 0 where paused, unchanged elsewhere
         state.pause_left -= paused
-    if config.commitments:
-        table = _decision_steps(config.commitment_period, config.max_steps)
-        steps = state.step  # a game stepped on after its end may be past max_steps: then compute
-        decide = table[steps] if steps.max() < len(table) else steps % config.commitment_period == 0
-        deciding = np.flatnonzero(decide)  # decision steps: 0, K, 2K, ...
-        if len(deciding):
-            state.committed[deciding] = False if commit is None else np.asarray(commit, dtype=bool)[deciding]
+    if config.commitments:  # decision steps: 0, K, 2K, ...
+        decide = _decision_steps(config.commitment_period, config.max_steps).take(state.step, mode="wrap")  # (B,)
+        if count_nonzero(decide):
+            if commit is None:
+                state.committed[decide] = False
+            else:  # whole rows: a few µs at B = 4096, where row-by-row indexing costs up to ~80
+                np.copyto(_rows(state.committed), _rows(np.ascontiguousarray(commit, dtype=bool)), where=decide)
     if config.cheap_talk:
         state.declared[...] = 0 if declare is None else declare
 
 
 @lru_cache(maxsize=64)
 def _decision_steps(period: int, max_steps: int) -> np.ndarray:
-    """(max_steps + 1,) bool: whether step t is a commitment decision step (t % period == 0)."""
-    table = np.arange(max_steps + 1) % period == 0
+    """(L,) bool: whether step t is a commitment decision step (t % period == 0), for t < L, where L
+    is the first multiple of ``period`` above ``max_steps``. ``take(t, mode="wrap")`` reads entry
+    t mod L, which is right for every t (``period`` divides L), also past ``max_steps`` (a finished
+    game stepped on)."""
+    table = np.arange(period * (max_steps // period + 1)) % period == 0
     table.flags.writeable = False
     return table
+
+
+def _rows(array: np.ndarray) -> np.ndarray:
+    """(B,) view of a C-contiguous (B, N) array, one N-element record per game, so that a masked
+    copy or a fancy index moves whole rows at once."""
+    return array.view(_record(array.shape[1] * array.itemsize)).reshape(len(array))
+
+
+@lru_cache(maxsize=None)
+def _record(size: int) -> np.dtype:
+    """The dtype of an opaque ``size``-byte record (built once: a dtype costs ~1 µs to construct)."""
+    return np.dtype((np.void, size))
 
 
 def _audit(
@@ -973,8 +999,7 @@ def _audit(
     cooperation, safety_share = allocation[..., 2], allocation[..., 1]  # contiguous (B, N) shares
     # verified cooperation: c_i where audited, else unchanged, as exact 0/1 arithmetic (x * 1 = x,
     # x * 0 + y = y): faster than a masked copy, whose random mask defeats branch prediction
-    weight = _scratch(_WEIGHT, audited.shape)
-    np.copyto(weight, audited)  # 1.0 where audited, else 0.0
+    weight = _as_float(audited, _WEIGHT)  # 1.0 where audited, else 0.0
     verified = np.multiply(cooperation, weight, out=_scratch(_GAIN, audited.shape))  # c_i if audited, else 0
     state.verified_cooperation *= np.subtract(1.0, weight, out=weight)
     state.verified_cooperation += verified
@@ -995,11 +1020,13 @@ def _audit(
         caught &= safety_share < config.commitment_floor
         sanctioned = caught.view(np.int8) if sanctioned is None else sanctioned + caught.view(np.int8)
         if config.breach_trust_penalty > 0.0 and count_nonzero(caught):
-            breach = np.multiply(caught, config.breach_trust_penalty, out=_scratch(_BREACH, caught.shape))
+            breach = _as_float(caught, _BREACH)
+            breach *= config.breach_trust_penalty
     if sanctioned is None or not count_nonzero(sanctioned):
         state.sanction_paid.fill(0.0)
         return gain, breach, False
-    np.multiply(sanctioned, config.sanction, out=state.sanction_paid)
+    np.copyto(state.sanction_paid, sanctioned)
+    state.sanction_paid *= config.sanction
     return gain, breach, True
 
 
@@ -1040,7 +1067,8 @@ def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) 
     if config.cheap_talk and config.declare_trust_penalty > 0.0:
         pivotal = state.declared == DECLARE_PIVOTAL
         if count_nonzero(pivotal):
-            declared = np.multiply(pivotal, config.declare_trust_penalty, out=_scratch(_DECLARED, pivotal.shape))
+            declared = _as_float(pivotal, _DECLARED)
+            declared *= config.declare_trust_penalty
     if declared is None and gain is None and breach is None:
         return
     trust = state.trust_by_lab  # (N, B, N): [j, b, i] = lab j's trust in lab i
