@@ -1014,7 +1014,7 @@ def _audit(
         violator = audited & (safety_share < config.safety_floor)
         sanctioned = violator.view(np.int8)
         if config.pause_steps > 0 and count_nonzero(violator):
-            np.putmask(state.pause_left, violator, config.pause_steps)
+            state.pause_left[violator] = config.pause_steps  # (a boolean index: faster than np.putmask here)
     if config.commitments:
         caught = audited & state.committed
         caught &= safety_share < config.commitment_floor
