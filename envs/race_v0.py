@@ -1283,7 +1283,34 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
         parts.append(state.verified_cooperation)
     if "declared" in blocks:
         parts.append(np.multiply(state.declared, 0.5))
-    return np.concatenate(parts, axis=1, out=_scratch(_FEATURES, (B, config.feature_count), np.float32))
+    features = _scratch(_FEATURES, (B, config.feature_count), np.float32)
+    if B < _RECORD_COPY_FROM:
+        return np.concatenate(parts, axis=1, out=features)
+    start = 0
+    for part in parts:
+        _copy_columns(features, start, part)
+        start += part.shape[1]
+    return features
+
+
+#: from this many games on, the features are filled part by part as records (see ``_copy_columns``)
+_RECORD_COPY_FROM = 1024
+
+
+def _copy_columns(features: np.ndarray, start: int, part: np.ndarray) -> None:
+    """``features[:, start : start + w] = part`` for a (B, w) ``part`` of any dtype, cast to float32.
+
+    Copied into a block of columns, a part's every row is a separate inner loop of w numbers, and
+    numpy's per-loop cost dominates at w <= N. Cast to a contiguous float32 array first, each row's
+    w numbers are one opaque record of 4w bytes: one loop over the B rows, about twice as fast.
+    """
+    width = part.shape[1]
+    if width == 1:  # a column: already one loop over the rows
+        np.copyto(features[:, start], part[:, 0])
+        return
+    record = _record(4 * width)
+    source = np.ascontiguousarray(part, dtype=np.float32)  # (the same rounding as a casting copy)
+    np.copyto(features[:, start : start + width].view(record), source.view(record))
 
 
 def _observation_index(config: RaceConfig) -> np.ndarray:

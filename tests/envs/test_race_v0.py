@@ -158,6 +158,34 @@ def test_observation_is_egocentric():
     np.testing.assert_allclose(obs["lab_1"][2:4], [state.misuse_concern[0, 1], state.accident_concern[0, 1]], rtol=1e-6)
 
 
+
+def one_game(state: race_v0.RaceState, game: int) -> race_v0.RaceState:
+    """Game ``game`` of a batched state, as a state of one game."""
+    return race_v0.RaceState(**{
+        f.name: np.take(getattr(state, f.name), [game], axis=f.metadata.get("game_axis", 0))
+        for f in dataclasses.fields(state)
+    })
+
+
+@pytest.mark.parametrize("scenario, overrides", [
+    ("all_levers", {"capability_info": "noisy", "num_labs": 4}),
+    ("pivotal_act", {"capability_info": "none", "num_labs": 3}),
+    ("baseline", {"num_labs": 5}),
+])
+def test_a_large_batch_observes_each_game_as_it_would_alone(scenario, overrides):
+    # from race_v0._RECORD_COPY_FROM games on the features are built another way: same numbers
+    game = labrace.make_game("race_v0", scenario, **overrides)
+    rng = np.random.default_rng(0)
+    game.action_space.seed(0)
+    batch = race_v0._RECORD_COPY_FROM + 3
+    state = game.reset(rng, batch)
+    for _ in range(5):
+        actions = np.stack([np.stack([game.action_space.sample() for _ in range(game.num_agents)]) for _ in range(batch)])
+        game.step(state, actions, rng)
+    observations = game.observe(state)
+    for index in range(batch):
+        np.testing.assert_array_equal(observations[index], game.observe(one_game(state, index))[0])
+
 @pytest.mark.parametrize("regime", ["none", "noisy", "public"])
 def test_capability_information_regimes(regime):
     env = race_v0.parallel_env(capability_info=regime, capability_noise=0.2)
