@@ -1122,6 +1122,8 @@ def _accumulate(total: np.ndarray, increment: np.ndarray) -> None:
         total += increment
 
 
+_HALF = np.float32(0.5)
+
 #: ``step += _ONE_STEP``: an int64 array operand is cheaper for numpy than a Python int (B = 1 matters
 #: for the PettingZoo API)
 _ONE_STEP = np.ones((), dtype=np.int64)
@@ -1282,7 +1284,7 @@ def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
     if "verified_cooperation" in blocks:
         parts.append(state.verified_cooperation)
     if "declared" in blocks:
-        parts.append(np.multiply(state.declared, 0.5))
+        parts.append(np.multiply(state.declared, _HALF))  # float32: 0, 0.5 or 1 exactly
     features = _scratch(_FEATURES, (B, config.feature_count), np.float32)
     if B < _RECORD_COPY_FROM:
         return np.concatenate(parts, axis=1, out=features)
