@@ -1122,6 +1122,7 @@ def _accumulate(total: np.ndarray, increment: np.ndarray) -> None:
         total += increment
 
 
+#: the scale of a declared intention's feature: a float32 operand keeps the product float32
 _HALF = np.float32(0.5)
 
 #: ``step += _ONE_STEP``: an int64 array operand is cheaper for numpy than a Python int (B = 1 matters
