@@ -858,7 +858,7 @@ def step_batch(
     k = config.operands  # the config's numbers as 0-d arrays
 
     # -- growth ------------------------------------------------------------------------------
-    _accumulate(state.step, _ONE_STEP)  # (B,) arrays: see _accumulate
+    state.step += _ONE_STEP
     if config.compute_cap < config.capability_growth:  # otherwise the cap cannot bind
         gained = np.multiply(k.capability_growth, speed)
         state.capability += np.minimum(gained, _constant(config.compute_cap, gained.shape), out=gained)
@@ -866,7 +866,7 @@ def step_batch(
         state.capability += k.capability_growth * speed
     total_cooperation = per_game_sum(cooperation)  # (B,)
     state.safety += k.safety_growth * (safety_work + k.spillover_per_lab * total_cooperation[:, None])
-    _accumulate(state.coordination_progress, k.coordination_rate * total_cooperation)
+    state.coordination_progress += k.coordination_rate * total_cooperation
     ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
     np.minimum(ratio, k.one, out=ratio)  # S and C are positive, so ratio > 0
     hazard = np.minimum(state.capability, k.one, out=state.accident_hazard)
@@ -971,8 +971,8 @@ def _decision_steps(period: int, max_steps: int) -> np.ndarray:
 
 
 def _rows(array: np.ndarray) -> np.ndarray:
-    """(B,) view of a C-contiguous (B, N) array, one N-element record per game, so that a masked
-    copy or a fancy index moves whole rows at once."""
+    """(B,) view of a (B, N) array whose rows are each contiguous, one N-element record per game, so
+    that a copy (masked or not) or a fancy index moves whole rows at once."""
     return array.view(_record(array.shape[1] * array.itemsize)).reshape(len(array))
 
 
@@ -1110,16 +1110,6 @@ def _constant(value: float | tuple[float, ...], shape: tuple[int, ...]) -> np.nd
     array = np.full(shape, value)
     array.flags.writeable = False
     return array
-
-
-def _accumulate(total: np.ndarray, increment: np.ndarray) -> None:
-    """``total += increment`` (the same sums). On a one-element array numpy runs an in-place ufunc
-    through its general iterator (its memory-overlap check fails the fast path), about twice the
-    cost of adding and copying: that is the (B,) arrays at one game, the PettingZoo API."""
-    if total.size == 1:
-        np.copyto(total, total + increment)
-    else:
-        total += increment
 
 
 #: the scale of a declared intention's feature: a float32 operand keeps the product float32
@@ -1311,9 +1301,8 @@ def _copy_columns(features: np.ndarray, start: int, part: np.ndarray) -> None:
     if width == 1:  # a column: already one loop over the rows
         np.copyto(features[:, start], part[:, 0])
         return
-    record = _record(4 * width)
     source = np.ascontiguousarray(part, dtype=np.float32)  # (the same rounding as a casting copy)
-    np.copyto(features[:, start : start + width].view(record), source.view(record))
+    np.copyto(_rows(features[:, start : start + width]), _rows(source))
 
 
 def _observation_index(config: RaceConfig) -> np.ndarray:

@@ -13,6 +13,7 @@ import labrace
 from labrace.agents.baselines import FixedAllocation, make_baseline
 from labrace.agents.evaluation import rollout
 from labrace.envs import race_v0
+from labrace.envs.core import _game_axes
 from labrace.envs.race_v0 import (
     CATASTROPHE,
     COORDINATED,
@@ -158,12 +159,10 @@ def test_observation_is_egocentric():
     np.testing.assert_allclose(obs["lab_1"][2:4], [state.misuse_concern[0, 1], state.accident_concern[0, 1]], rtol=1e-6)
 
 
-
 def one_game(state: race_v0.RaceState, game: int) -> race_v0.RaceState:
     """Game ``game`` of a batched state, as a state of one game."""
     return race_v0.RaceState(**{
-        f.name: np.take(getattr(state, f.name), [game], axis=f.metadata.get("game_axis", 0))
-        for f in dataclasses.fields(state)
+        name: np.take(getattr(state, name), [game], axis=game_axis) for name, game_axis in _game_axes(race_v0.RaceState)
     })
 
 
@@ -185,6 +184,7 @@ def test_a_large_batch_observes_each_game_as_it_would_alone(scenario, overrides)
     observations = game.observe(state)
     for index in range(batch):
         np.testing.assert_array_equal(observations[index], game.observe(one_game(state, index))[0])
+
 
 @pytest.mark.parametrize("regime", ["none", "noisy", "public"])
 def test_capability_information_regimes(regime):

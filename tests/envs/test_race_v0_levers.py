@@ -237,7 +237,6 @@ def test_commitments_are_decided_every_commitment_period_steps():
     assert seen == [True, True, True, False, False, False, False]  # decisions at steps 0, 3, 6
 
 
-
 def test_each_game_decides_at_its_own_decision_steps_also_past_max_steps():
     config = RaceConfig(commitments=True, commitment_period=4, max_steps=6, accident_rate=0.0)
     state, rng = fresh(config, batch=6)
@@ -245,6 +244,7 @@ def test_each_game_decides_at_its_own_decision_steps_also_past_max_steps():
     step_batch(config, state, profile(SAFE, SAFE, SAFE, batch=6), None, rng, commit=np.ones((6, 3), dtype=bool))
     assert state.committed.all(axis=1).tolist() == [True, False, True, True, False, True]
     assert not state.committed.any(axis=1)[[1, 4]].any()
+
 
 def test_declaring_a_pivotal_act_lowers_the_others_trust_and_declarations_are_public():
     config = RaceConfig(cheap_talk=True, accident_rate=0.0)
