@@ -49,6 +49,10 @@ import numpy as np
 DEFAULT_ENV = "race_v0"
 DEFAULT_TIMESTEPS = {"shared": 300_000, "independent": 100_000}
 DEFAULT_EVAL_EPISODES = 1000
+DEFAULT_EXPLOITABILITY_EPISODES = 500
+#: the trained best response of the exploitability measure, per env (0: none; the canonical models
+#: have exact or complete strategy sets)
+DEFAULT_BR_TIMESTEPS = {"race_v0": 30_000}
 RESULTS = Path("results")
 
 
@@ -105,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override one config field; VALUE is a Python literal (strings may go unquoted); repeatable")
     train.add_argument("--trainer", default="shared", choices=TRAINERS, help="shared: one PPO-style policy for all labs on the batched VecEnv; independent: one model per lab, alternating best responses")
     train.add_argument("--algo", default="ppo", choices=ALGORITHMS, help="SB3 algorithm (sac: continuous actions only; dqn: discrete only, e.g. --set action_type=discrete)")
-    train.add_argument("--timesteps", type=int, default=None, help=f"training steps (shared: agent-steps over all labs, default {DEFAULT_TIMESTEPS['shared']}; independent: per lab over all rounds, default {DEFAULT_TIMESTEPS['independent']})")
+    train.add_argument("--timesteps", type=int, default=None, help=f"training steps (shared: agent-steps over all labs, default {DEFAULT_TIMESTEPS['shared']:,}; independent: per lab over all rounds, default {DEFAULT_TIMESTEPS['independent']:,}; an env's budget in agents/hyperparams.py, e.g. precipice_v0 200,000, comes first)")
     train.add_argument("--seed", type=int, default=0, help="seed of training and evaluation")
     train.add_argument("--n-envs", type=int, default=None, help="parallel games: in the shared VecEnv (each gives one row per lab), or in each learning lab's single-agent VecEnv (independent); default from agents/hyperparams.py")
     train.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="override one hyperparameter of agents/hyperparams.py (e.g. learning_rate=1e-3, rounds=4); repeatable")
@@ -118,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--no-plots", action="store_true", help="skip the plots (sweeps: the study draws its own figures)")
     train.add_argument("--learned-only", action="store_true", help="evaluate the learned policy only: no baselines, no cross-play (sweeps)")
+    add_exploitability_options(train)
     train.set_defaults(func=cmd_train)
 
     from labrace.agents.studies import list_studies
@@ -143,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--scenario", default=None, help="evaluate in this scenario instead of the training one (the run's --set overrides still apply)")
     evaluate.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="further config overrides for evaluation; repeatable")
     evaluate.add_argument("--seed", type=int, default=12345, help="evaluation seed")
+    evaluate.add_argument("--exploitability", action="store_true", help="also measure the learned profile's exploitability (best-response gain per lab) in this scenario")
+    add_exploitability_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     compare = commands.add_parser("compare", help="markdown table and plots of several runs", formatter_class=HelpFormatter)
@@ -150,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default=str(RESULTS / "compare"), help="folder for compare.md and the plots")
     compare.set_defaults(func=cmd_compare)
     return parser
+
+
+def add_exploitability_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exploitability-episodes", type=int, default=DEFAULT_EXPLOITABILITY_EPISODES, help="episodes per candidate best response (precipice_v0 public: drawn games; exact elsewhere in precipice_v0); 0 skips the measure in `train`")
+    parser.add_argument("--br-timesteps", type=int, default=None, help=f"steps of the trained PPO best response per lab (race_v0; default {DEFAULT_BR_TIMESTEPS['race_v0']:,}; 0: strategy grid and baselines only)")
 
 
 def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
@@ -228,7 +240,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
     hp = parse_assignments(args.hp, "--hp")
     if args.n_envs is not None:
         hp["n_envs"] = args.n_envs
-    for name, value, low in (("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1)):
+    for name, value, low in (("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0)):
         if value is not None and value < low:
             raise UsageError(f"{name} must be at least {low}; got {value}")
     hyperparams = get_hyperparams(args.env, args.algo, args.trainer, hp)
@@ -243,10 +255,12 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
         "config": dataclasses.asdict(game.config),
         "trainer": args.trainer,
         "algo": args.algo,
-        "timesteps": args.timesteps or DEFAULT_TIMESTEPS[args.trainer],
+        "timesteps": args.timesteps or hyperparams.get("timesteps", DEFAULT_TIMESTEPS[args.trainer]),
         "seed": args.seed,
         "hyperparams": hyperparams,
         "eval_episodes": args.eval_episodes,
+        "exploitability_episodes": args.exploitability_episodes,
+        "br_timesteps": args.br_timesteps,
         "checkpoint_every": args.checkpoint_every,
         "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -317,10 +331,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_seconds = time.perf_counter() - start
     metrics = evaluate_run(game, result.policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only)
     metrics["training"] = {"trainer": result.trainer, "algo": result.algo, "timesteps": result.timesteps, "wall_seconds": round(train_seconds, 2), "report": result.report}
+    if "convergence" in result.report:  # the independent trainer's convergence check measured it already
+        metrics["exploitability"] = result.report["convergence"]["exploitability"]
+    elif config.get("exploitability_episodes", DEFAULT_EXPLOITABILITY_EPISODES) > 0:
+        metrics["exploitability"] = measure_exploitability(game, result.policies, config["exploitability_episodes"], config["seed"] + 2, config.get("br_timesteps"))
     if not args.no_plots:
         plot_learning_curve(run_dir)
     write_json(run_dir / "metrics.json", metrics)  # last: marks the run finished
     print(summary_table(metrics))
+    if "exploitability" in metrics:
+        print(exploitability_lines(metrics["exploitability"]))
     if result.trainer == "independent":
         print(convergence_table(result.report))
     print(f"\nwrote {run_dir}/ (config.json, metrics.json, episodes.csv, plots); training took {train_seconds:.0f} s")
@@ -394,6 +414,24 @@ def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_di
     }
 
 
+def measure_exploitability(game: Any, policies: list[Any], episodes: int, seed: int, br_timesteps: int | None = None) -> dict[str, Any]:
+    """The learned profile's exploitability (labrace.agents.exploitability), with a line of progress."""
+    from labrace.agents.exploitability import exploitability
+
+    steps = DEFAULT_BR_TIMESTEPS.get(game.name, 0) if br_timesteps is None else br_timesteps
+    print(f"measuring exploitability ({game.name}: best response per lab{f', with a {steps:,}-step PPO best response' if steps else ''}) ...")
+    start = time.perf_counter()
+    report = exploitability(game, policies, episodes=episodes, seed=seed, learner_timesteps=steps)
+    report["wall_seconds"] = round(time.perf_counter() - start, 2)
+    return report
+
+
+def exploitability_lines(report: dict[str, Any]) -> str:
+    from labrace.agents.exploitability import exploitability_table
+
+    return "\n" + exploitability_table(report)
+
+
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     from labrace.agents.policy import atomic_write_text
 
@@ -442,10 +480,11 @@ def convergence_table(report: dict[str, Any]) -> str:
     lines = ["", f"independent learners: {report['rounds']} rounds of alternating best responses; per-round mean return per lab:"]
     for entry in report["history"]:
         lines.append(f"  round {entry['round']}: " + ", ".join(f"{v:.3f}" for v in entry["mean_return_per_lab"]))
-    lines.append(f"convergence check: gain from {check['extra_timesteps']:,} more steps of training, per lab (95% CI):")
+    lines.append("convergence check: best-response gain against the final profile, per lab (95% CI):")
     for lab in check["labs"]:
-        lines.append(f"  lab_{lab['lab']}: {fmt_ci(lab['gain'], digits=3)}")
-    lines.append(f"  → {'no lab gains significantly: approximately converged' if check['converged'] else 'some lab still gains: train longer / more rounds'}")
+        lines.append(f"  lab_{lab['lab']}: {fmt_ci(lab['gain'], digits=3)} by {lab['best_response']}")
+    tolerance = check["exploitability"]["equilibrium_tolerance"]
+    lines.append(f"  → {'approximately converged' if check['converged'] else 'not converged: train longer / more rounds'} (no lab may gain more than {tolerance} per episode)")
     return "\n".join(lines)
 
 
@@ -561,10 +600,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"-{scenario}" + ("-" + "-".join(args.set) if args.set else ""))
     out_dir = run_dir / "eval"
     out_dir.mkdir(exist_ok=True)
+    for name, value in (("--exploitability-episodes", args.exploitability_episodes), ("--br-timesteps", args.br_timesteps)):
+        if value is not None and value < 0:
+            raise UsageError(f"{name} must be at least 0; got {value}")
     metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag)
     metrics["scenario"] = scenario
+    if args.exploitability and args.exploitability_episodes > 0:
+        metrics["exploitability"] = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
     write_json(out_dir / f"metrics{tag}.json", metrics)
     print(summary_table(metrics))
+    if "exploitability" in metrics:
+        print(exploitability_lines(metrics["exploitability"]))
     print(f"\nwrote {out_dir}/metrics{tag}.json, episodes{tag}.csv and plots")
     return 0
 

@@ -37,7 +37,7 @@ import copy
 from typing import Any
 
 #: keys read by labrace's trainers rather than passed to the SB3 algorithm
-TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy")
+TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "action_param", "log_std_final", "train_overrides", "timesteps")
 
 _NET = {"net_arch": [64, 64]}
 
@@ -158,6 +158,31 @@ HYPERPARAMS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     },
     # race_v0 episodes end on terminal rewards after up to max_steps=50 steps: the defaults fit.
     "race_v0": {},
+    # One-step episodes whose payoffs are flat near the equilibrium (DESIGN.md §5). Chosen by
+    # measurement (issue 15; results/canonical/learned.md): logits (the "auto" default), a
+    # smaller initial noise (log_std_init -1: the mean otherwise settles on the equilibrium of the
+    # game played with noise), no entropy bonus, many small updates (n_steps 16: 16 games x N labs
+    # x 16 steps per update, 10 epochs of batches of 256; at n_steps 128 the same budget makes
+    # 8x fewer updates and stops short), and expected rewards while training (the same
+    # equilibria without the variance of the disaster draw).
+    "precipice_v0": {
+        "ppo": {
+            "shared": {
+                "timesteps": 200_000,
+                "n_steps": 16,
+                "batch_size": 256,
+                "train_overrides": {"expected_rewards": True},
+                "policy_kwargs": {"net_arch": [64, 64], "log_std_init": -1.0},
+            },
+            "independent": {
+                "timesteps": 200_000,
+                "n_steps": 16,
+                "batch_size": 256,
+                "train_overrides": {"expected_rewards": True},
+                "policy_kwargs": {"net_arch": [64, 64], "log_std_init": -1.0},
+            },
+        },
+    },
 }
 
 

@@ -75,14 +75,17 @@ class SB3Policy(Policy):
 
     Actions are deterministic by default (the mode of the action distribution), which is what
     evaluation reports; pass ``deterministic=False`` to sample (SB3 then draws from torch's
-    global generator, not from ``rng``). Continuous actions are clipped to the action space by
-    SB3's ``predict``.
+    global generator, not from ``rng``). A model trained in logits (``action_transform``, see
+    :mod:`labrace.agents.parameterisation`) has its outputs mapped to the environment's action
+    space; other continuous actions are clipped to the action space, as SB3's ``predict`` does.
     """
 
-    def __init__(self, model: Any, name: str = "learned", deterministic: bool = True) -> None:
+    def __init__(self, model: Any, name: str = "learned", deterministic: bool = True, action_transform: Any = None) -> None:
         self.model = model
         self.name = name
         self.deterministic = deterministic
+        #: the model acts in logits mapped by this transform (labrace.agents.parameterisation), or None
+        self.action_transform = action_transform
 
     @property
     def algo(self) -> str:
@@ -91,7 +94,7 @@ class SB3Policy(Policy):
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         observations = np.asarray(observations, dtype=np.float32)
         if not self.deterministic:  # sampling (and DQN's epsilon-greedy) stays with SB3's predict
-            return self.model.predict(observations, deterministic=False)[0]
+            return self._to_env(self.model.predict(observations, deterministic=False)[0])
         # The deterministic path of SB3's ``policy.predict`` without its per-call checks: the
         # independent trainer calls this once per background lab and environment step, where
         # the checks cost more than the network. A test pins it to ``model.predict``.
@@ -103,9 +106,14 @@ class SB3Policy(Policy):
             actions = policy._predict(torch.as_tensor(observations, device=policy.device), deterministic=True)
         actions = actions.cpu().numpy().reshape((-1, *policy.action_space.shape))
         space = policy.action_space
+        if self.action_transform is not None:
+            return self.action_transform.to_env(actions)
         if hasattr(space, "low"):  # Box: rescale squashed outputs (SAC) or clip Gaussian ones (PPO, A2C)
             actions = policy.unscale_action(actions) if policy.squash_output else np.clip(actions, space.low, space.high)
         return actions
+
+    def _to_env(self, actions: np.ndarray) -> np.ndarray:
+        return actions if self.action_transform is None else self.action_transform.to_env(actions)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``<path>.zip`` (the SB3 model, atomically) and ``<path>.json``; return the zip path."""
@@ -122,6 +130,9 @@ class SB3Policy(Policy):
             "deterministic": self.deterministic,
             "model": zip_path.name,
         }
+        if self.action_transform is not None:
+            meta["action_param"] = self.action_transform.name
+            meta["simplex_groups"] = [list(group) for group in self.action_transform.simplex_groups]
         write_json(_meta_path(path), meta)
         return zip_path
 
@@ -158,7 +169,15 @@ def load_policy(path: str | os.PathLike, game: Any = None, deterministic: bool |
 
         model = algorithm_class(meta["algo"]).load(meta_path.with_name(meta["model"]), device="cpu")
         chosen = meta["deterministic"] if deterministic is None else deterministic
-        return SB3Policy(model, name=meta["name"], deterministic=chosen)
+        transform = None
+        if meta.get("action_param", "direct") == "logits":
+            from gymnasium import spaces
+
+            from labrace.agents.parameterisation import LogitActions
+
+            env_space = spaces.Box(0.0, 1.0, model.action_space.shape, dtype=np.float32)
+            transform = LogitActions(env_space, tuple(tuple(group) for group in meta.get("simplex_groups", [])))
+        return SB3Policy(model, name=meta["name"], deterministic=chosen, action_transform=transform)
     raise ValueError(f"{meta_path}: unknown policy kind {meta.get('kind')!r}")
 
 

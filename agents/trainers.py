@@ -17,13 +17,12 @@ the batched core) by default; the hyperparameter ``focal_env="gymnasium"`` uses 
 Gymnasium ``FocalLabEnv`` with ``background=[…policies]`` instead, which play the same episodes
 about ten times slower (a test checks the two agree step for step).
 
-After the last round the **convergence check** asks how much each lab still gains by training
-further: a copy of lab i's model trains ``check_fraction`` of one round's budget more against the
-final profile, and the lab's mean return with the copy is compared with its return with the
-original (same evaluation seed, 95% CI of the paired difference). If every gain's interval reaches
-zero or below, no lab improves significantly by a further best response at this budget (an
-approximate equilibrium of the learned profile, ``converged: true``). The per-round mean returns
-are reported too.
+After the last round the **convergence check** measures the final profile's exploitability
+(:mod:`labrace.agents.exploitability`): per lab, what a best response against the others' final
+policies gains (exact in ``precipice_v0``; the best of the env's strategy set elsewhere; in
+``race_v0`` also a PPO best response trained for ``check_fraction`` of one round's budget), with a
+95% CI and the response that achieved it. ``converged: true`` when no lab gains more than
+``EQUILIBRIUM_TOLERANCE`` (0.05) per episode. The per-round mean returns are reported too.
 
 Algorithms
 ----------
@@ -43,7 +42,6 @@ streams of an uninterrupted run.
 from __future__ import annotations
 
 import glob
-import io
 import json
 import os
 import random
@@ -57,6 +55,7 @@ from gymnasium import spaces
 
 from labrace.agents.evaluation import mean_ci, rollout
 from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
+from labrace.agents.parameterisation import default_parameterisation, make_parameterisation
 from labrace.agents.policy import Policy, SB3Policy, write_json
 
 ALGORITHMS = ("ppo", "a2c", "sac", "dqn")
@@ -127,6 +126,82 @@ class TrainResult:
     report: dict[str, Any] = field(default_factory=dict)  # trainer-specific (convergence check, …)
 
 
+def action_transform(settings: dict[str, Any], algo: str, game: Any) -> Any:
+    """The learner's action parameterisation (hyperparameter ``action_param``; ``"auto"``: logits
+    for PPO and A2C on Box actions, the env's own space otherwise)."""
+    name = settings.get("action_param", "auto")
+    return make_parameterisation(default_parameterisation(algo, game) if name == "auto" else name, game)
+
+
+def resolved_action_param(settings: dict[str, Any], algo: str, game: Any) -> str:
+    transform = action_transform(settings, algo, game)
+    return "direct" if transform is None else transform.name
+
+
+def training_game(game: Any, settings: dict[str, Any]) -> Any:
+    """The game learners train in: ``game`` with the config fields of ``train_overrides`` changed
+    (e.g. ``precipice_v0``'s ``expected_rewards``: the same equilibria, less variance); policies are
+    evaluated in ``game`` itself."""
+    from labrace.envs.core import replace_config
+
+    overrides = settings.get("train_overrides") or {}
+    if not overrides:
+        return game
+    return type(game)(replace_config(game.config, overrides), background=game.background)
+
+
+def training_callbacks(settings: dict[str, Any], timesteps: int) -> list[Any]:
+    """Callbacks every trainer adds from its settings: the log-std schedule (``log_std_final``)."""
+    final = settings.get("log_std_final")
+    return [] if final is None else [LogStdSchedule(float(final), timesteps)]
+
+
+def _log_std_schedule_class() -> type:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class _LogStdSchedule(BaseCallback):
+        """Anneals a Gaussian policy's log-std linearly to ``final`` over ``timesteps`` (not learned then).
+
+        The noise of a Gaussian policy shifts what it learns: its mean converges to an equilibrium
+        of the game in which everyone plays with that noise (DESIGN.md §5). Shrinking it on a
+        schedule lets the mean settle on the equilibrium of the game itself.
+        """
+
+        def __init__(self, final: float, timesteps: int) -> None:
+            super().__init__()
+            self.final = final
+            self.timesteps = max(int(timesteps), 1)
+            self.start: float | None = None
+
+        def _on_training_start(self) -> None:
+            log_std = getattr(self.model.policy, "log_std", None)
+            if log_std is None:
+                raise ValueError(f"log_std_final needs a Gaussian policy (PPO or A2C on Box actions); {type(self.model).__name__} here has none")
+            log_std.requires_grad_(False)  # the schedule sets it; the optimiser skips a parameter without a gradient
+            if self.start is None:  # the first learn() call; later calls (independent turns) continue the schedule
+                self.start = float(log_std.detach().mean())
+            self._set()
+
+        def _on_rollout_start(self) -> None:
+            self._set()
+
+        def _set(self) -> None:
+            progress = min(self.model.num_timesteps / self.timesteps, 1.0)
+            value = self.start + (self.final - self.start) * progress
+            with __import__("torch").no_grad():
+                self.model.policy.log_std.fill_(value)
+
+        def _on_step(self) -> bool:
+            return True
+
+    return _LogStdSchedule
+
+
+def LogStdSchedule(final: float, timesteps: int) -> Any:  # noqa: N802 (a class made on first use: SB3 imports lazily)
+    """The SB3 callback that anneals the policy's log-std to ``final`` over ``timesteps``."""
+    return _log_std_schedule_class()(final, timesteps)
+
+
 # --------------------------------------------------------------------------------------------
 # Shared parameters
 # --------------------------------------------------------------------------------------------
@@ -185,7 +260,8 @@ def train_shared(
         run_dir.mkdir(parents=True, exist_ok=True)
         tag = f"resumed-{checkpoint.stem}." if checkpoint else ""  # a resumed run keeps the first monitor file
         monitor_file = str(run_dir / f"{tag}monitor.csv")
-    env = VecMonitor(GameVecEnv(game, int(settings.get("n_envs", 16)), seed=seed), filename=monitor_file)
+    transform = action_transform(settings, algo, game)
+    env = VecMonitor(GameVecEnv(training_game(game, settings), int(settings.get("n_envs", 16)), seed=seed, action_transform=transform), filename=monitor_file)
     cls = algorithm_class(algo)
     tb = str(run_dir / "tb") if run_dir is not None else None
     model = None
@@ -199,15 +275,16 @@ def train_shared(
     if model is None:
         checkpoint = None
         model = cls(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs)
-    callbacks = []
+    callbacks = training_callbacks(settings, timesteps)
     if run_dir is not None and checkpoint_every:
         callbacks.append(CheckpointCallback(max(checkpoint_every // env.num_envs, 1), str(run_dir / "checkpoints"), name_prefix="model"))
     remaining = timesteps - (model.num_timesteps if checkpoint is not None else 0)
     if remaining > 0:
         model.learn(remaining, callback=callbacks or None, progress_bar=progress_bar, tb_log_name="shared", reset_num_timesteps=checkpoint is None)
     env.close()
-    policy = SB3Policy(model, name=f"{algo}_shared")
-    return TrainResult([policy] * game.num_agents, [model], "shared", algo, int(model.num_timesteps), params, {"resumed_from": str(checkpoint) if checkpoint else None})
+    policy = SB3Policy(model, name=f"{algo}_shared", action_transform=transform)
+    report = {"resumed_from": str(checkpoint) if checkpoint else None, "action_param": resolved_action_param(settings, algo, game)}
+    return TrainResult([policy] * game.num_agents, [model], "shared", algo, int(model.num_timesteps), params, report)
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,7 +292,7 @@ def train_shared(
 # --------------------------------------------------------------------------------------------
 
 
-def focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, seed: int | None = None, batched: bool = True):
+def focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, seed: int | None = None, batched: bool = True, transform: Any = None):
     """SB3 VecEnv of ``n_envs`` games in which lab ``lab`` learns and ``background`` plays the others.
 
     ``batched=True``: the focal form of :class:`~labrace.envs.vec_env.GameVecEnv` over the batched
@@ -226,12 +303,23 @@ def focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, se
     if batched:
         from labrace.envs.vec_env import GameVecEnv  # SB3 is imported only when training
 
-        return GameVecEnv(game, n_envs, seed=seed, focal_lab=lab, background=background)
+        return GameVecEnv(game, n_envs, seed=seed, focal_lab=lab, background=background, action_transform=transform)
+    import gymnasium
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from labrace.envs.adapters import FocalLabEnv
 
+    class InLogits(gymnasium.ActionWrapper):  # the learner's logits → the focal lab's action
+        def __init__(self, env: Any) -> None:
+            super().__init__(env)
+            self.action_space = transform.space
+
+        def action(self, action: np.ndarray) -> np.ndarray:
+            return transform.to_env(np.asarray(action)[None])[0]
+
     def make(_: int):
+        if transform is not None:
+            return lambda: InLogits(FocalLabEnv(game, focal_lab=lab, background=background))
         return lambda: FocalLabEnv(game, focal_lab=lab, background=background)
 
     env = DummyVecEnv([make(k) for k in range(n_envs)])
@@ -239,17 +327,22 @@ def focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, se
     return env
 
 
-def _focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, monitor_file: str | None, seed: int | None = None, batched: bool = True):
+def _focal_vec_env(game: Any, lab: int, background: list[Policy], n_envs: int, monitor_file: str | None, seed: int | None = None, batched: bool = True, transform: Any = None):
     from stable_baselines3.common.vec_env import VecMonitor
 
-    return VecMonitor(focal_vec_env(game, lab, background, n_envs, seed, batched), filename=monitor_file)
+    return VecMonitor(focal_vec_env(game, lab, background, n_envs, seed, batched, transform), filename=monitor_file)
 
 
-def _clone(model: Any, env: Any) -> Any:
-    buffer = io.BytesIO()
-    model.save(buffer)
-    buffer.seek(0)
-    return type(model).load(buffer, env=env, device="cpu")
+def train_focal(game: Any, lab: int, background: list[Policy], timesteps: int, seed: int = 0, hyperparams: dict[str, Any] | None = None, algo: str = "ppo") -> SB3Policy:
+    """One model for ``lab`` trained ``timesteps`` steps against frozen ``background`` policies (a best response)."""
+    params = hyperparams if hyperparams is not None else get_hyperparams(game.name, algo, "independent")
+    settings, kwargs = split_hyperparams(params)
+    transform = action_transform(settings, algo, game)
+    env = _focal_vec_env(training_game(game, settings), lab, background, int(settings.get("n_envs", 16)), None, seed, settings.get("focal_env", "batched") == "batched", transform)
+    model = algorithm_class(algo)(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", **kwargs)
+    model.learn(timesteps, callback=training_callbacks(settings, timesteps) or None)
+    env.close()
+    return SB3Policy(model, name=f"{algo}_best_response_lab_{lab}", action_transform=transform)
 
 
 def profile_returns(game: Any, policies: list[Policy], episodes: int, seed: int) -> np.ndarray:
@@ -290,16 +383,18 @@ def train_independent(
     tb = str(run_dir / "tb") if run_dir is not None else None
 
     # Policy wrappers are the background seen by the other labs; their .model is swapped in place.
-    policies = [SB3Policy(None, name=f"{algo}_lab_{i}") for i in range(N)]
+    transform = action_transform(settings, algo, game)
+    policies = [SB3Policy(None, name=f"{algo}_lab_{i}", action_transform=transform) for i in range(N)]
     envs = []
     models = []
     for i in range(N):
         monitor = str(run_dir / f"lab_{i}.monitor.csv") if run_dir is not None else None
-        env = _focal_vec_env(game, i, [policies[j] for j in range(N) if j != i], n_envs, monitor, seed + i, batched)
+        env = _focal_vec_env(training_game(game, settings), i, [policies[j] for j in range(N) if j != i], n_envs, monitor, seed + i, batched, transform)
         envs.append(env)
         models.append(cls(settings.get("policy", "MlpPolicy"), env, seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs))
         policies[i].model = models[i]
 
+    schedules = [training_callbacks(settings, timesteps) for _ in range(N)]  # one per lab, kept over its turns
     history: list[dict[str, Any]] = []
     start = 0  # index of the next (round, lab) turn
     progress_path = run_dir / "progress.json" if run_dir is not None else None
@@ -312,40 +407,34 @@ def train_independent(
 
     for turn in range(start, rounds * N):
         r, i = divmod(turn, N)
-        models[i].learn(per_turn, progress_bar=progress_bar, tb_log_name=f"lab_{i}", reset_num_timesteps=False)
+        models[i].learn(per_turn, callback=schedules[i] or None, progress_bar=progress_bar, tb_log_name=f"lab_{i}", reset_num_timesteps=False)
         if i == N - 1:  # end of a round: evaluate the profile
             returns = profile_returns(game, policies, eval_episodes, seed + 10_000)
             history.append({"round": r + 1, "mean_return_per_lab": returns.mean(axis=0).round(6).tolist()})
         if run_dir is not None:
             for j in range(N):
-                SB3Policy(models[j], policies[j].name).save(run_dir / "models" / f"lab_{j}")
+                SB3Policy(models[j], policies[j].name, action_transform=transform).save(run_dir / "models" / f"lab_{j}")
             write_json(progress_path, {"next_turn": turn + 1, "rounds": rounds, "history": history})
 
     for env in envs:
         env.close()
-    check_envs = [_focal_vec_env(game, i, [policies[j] for j in range(N) if j != i], n_envs, None, seed + 100 + i, batched) for i in range(N)]  # unmonitored
-    check = convergence_check(game, models, policies, check_envs, max(int(per_turn * settings.get("check_fraction", 0.5)), 1), eval_episodes, seed)
+    check = convergence_check(game, policies, max(int(per_turn * settings.get("check_fraction", 0.5)), 1), eval_episodes, seed)
     report = {"scheme": "alternating best responses (Gauss-Seidel sweep over labs)", "rounds": rounds, "timesteps_per_turn": per_turn, "history": history, "convergence": check}
     total = sum(int(m.num_timesteps) for m in models)
     return TrainResult(policies, models, "independent", algo, total, params, report)
 
 
-def convergence_check(game: Any, models: list[Any], policies: list[SB3Policy], envs: list[Any], extra_steps: int, episodes: int, seed: int) -> dict[str, Any]:
-    """How much each lab gains by training ``extra_steps`` more against the others' final policies.
+def convergence_check(game: Any, policies: list[SB3Policy], extra_steps: int, episodes: int, seed: int) -> dict[str, Any]:
+    """Has the alternation converged? The exploitability of the final profile (best-response gain per lab).
 
-    Returns per lab the mean return before and after (same evaluation seed) and the gain with a
-    95% CI; ``converged`` is true when every gain's interval reaches zero or below.
+    :func:`~labrace.agents.exploitability.exploitability`: exact in ``precipice_v0``, the best of the
+    env's strategy set elsewhere, and in ``race_v0`` also a PPO best response trained
+    ``extra_steps`` against the others' final policies (more training of a lab's own model alone
+    misses responses across a zero-reward plateau: it undercounted the gain 8x, issue 15).
+    ``converged`` is true when no lab gains more than the equilibrium tolerance per episode.
     """
-    eval_seed = seed + 20_000
-    before = profile_returns(game, policies, episodes, eval_seed)
-    labs = []
-    for i, model in enumerate(models):
-        trial = _clone(model, envs[i])
-        trial.learn(extra_steps, reset_num_timesteps=False)
-        profile = list(policies)
-        profile[i] = SB3Policy(trial, name=f"{policies[i].name}_further")
-        after = profile_returns(game, profile, episodes, eval_seed)
-        gain = after[:, i] - before[:, i]
-        labs.append({"lab": i, "return_before": mean_ci(before[:, i]), "return_after": mean_ci(after[:, i]), "gain": mean_ci(gain)})
-    converged = all(lab["gain"]["ci95"][0] <= 0.0 for lab in labs)
-    return {"extra_timesteps": extra_steps, "episodes": episodes, "labs": labs, "converged": converged}
+    from labrace.agents.exploitability import exploitability
+
+    learner = extra_steps if game.name == "race_v0" else 0
+    report = exploitability(game, policies, episodes=episodes, seed=seed + 20_000, learner_timesteps=learner)
+    return {"extra_timesteps": learner, "episodes": episodes, "labs": report["labs"], "converged": report["approximate_equilibrium"], "exploitability": report}

@@ -40,6 +40,15 @@ disaster rate within 3 standard errors; no unilateral deviation on a grid beats 
   simultaneous game; the leader-preferred one of a continuum). ``P(disaster) = 1 - E[min(1,
   Delta / e)]`` with ``Delta / mu ~ Beta(1, n)``: ``E = (1 - (1 - a)^(n+1)) / ((n + 1) a)`` for
   ``a = e / mu <= 1`` and ``1 / ((n + 1) a)`` otherwise.
+  **The equilibria form a range.** The same argument holds for every leader safety ``s_leader`` in
+  ``[min(1, Delta), min(1, Delta / e)]`` with the followers matching: below ``Delta`` the runner-up
+  cannot match (it would need negative safety), plays 0, and the leader gains by raising its
+  safety to ``Delta``; above ``Delta / e`` the runner-up gains by overtaking. So public information
+  has a *range* of equilibrium disaster probabilities, from ``1 - E[min(1, Delta / e)]`` (the
+  leader-preferred end, :func:`disaster_probability`) to ``1 - E[min(1, Delta)]`` (the runner-up
+  plays 0; the same formula with ``e = 1``), e.g. [0.417, 0.667] at n = 2, e = 0.5, mu = 1; it
+  shrinks to a point at ``e = 1``. :func:`disaster_probability_range` gives it; a learned profile
+  is judged against the whole range.
 
 Where the paper's headline claims (more teams, more enmity, more information → more danger) hold
 and where they fail under these equilibria is tabulated over a grid by ``python -m
@@ -69,6 +78,10 @@ index        meaning                                                    min    m
 Rewards
 -------
 One step per episode. Safe AI of team w: ``1`` to w, ``1 - e`` to every other team; disaster: 0.
+With ``expected_rewards=True`` each team receives its expected utility given who finished first,
+``s_w`` (team w) or ``s_w (1 - e)`` (the others), whatever the draw: the expected payoffs and so
+the equilibria are unchanged, and a learner's return no longer carries the variance of the
+disaster draw (the outcome is still drawn and reported).
 
 Episode end
 -----------
@@ -109,6 +122,7 @@ from labrace.envs.core import (
     Scenario,
     StepResult,
     bar_chart,
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -139,6 +153,9 @@ class PrecipiceConfig:
     capability_range: float = 1.0  # mu: capabilities are uniform on [0, mu]
     enmity: float = 0.5  # e: a rival's safe AI is worth 1 - e
     information: str = "none"  # "none" | "private" | "public"
+    #: rewards are the expected utilities given who finished first (s_first x payoff) instead of the
+    #: payoffs of the drawn outcome: the same equilibria, no variance from the disaster draw
+    expected_rewards: bool = False
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -146,6 +163,7 @@ class PrecipiceConfig:
         set_("capability_range", check_float("capability_range", self.capability_range, 0.0, 100.0, low_open=True))
         set_("enmity", check_float("enmity", self.enmity, 0.0, 1.0, low_open=True))
         check_choice("information", self.information, INFORMATION)
+        set_("expected_rewards", check_bool("expected_rewards", self.expected_rewards))
 
     @property
     def observation_size(self) -> int:
@@ -237,7 +255,10 @@ def step_batch(config: PrecipiceConfig, state: PrecipiceState, safety: np.ndarra
     disaster = rng.random(B) < p_disaster
     own = np.arange(N)[None, :] == first[:, None]  # (B, N)
     rewards = np.where(own, 1.0, 1.0 - config.enmity)
-    rewards[disaster] = 0.0
+    if config.expected_rewards:  # E[utility | first team]: its AI is safe with probability s_first
+        rewards *= (1.0 - p_disaster)[:, None]
+    else:
+        rewards[disaster] = 0.0
     state.first[...] = first
     state.disaster_probability[...] = p_disaster
     state.outcome[...] = np.where(disaster, DISASTER, SAFE)
@@ -327,6 +348,15 @@ def disaster_probability(information: str, num_labs: int, enmity: float, capabil
     a = e / mu  # s_leader = min(1, D / a), D = Delta / mu ~ Beta(1, n)
     safety = (1.0 - (1.0 - a) ** (n + 1)) / ((n + 1) * a) if a <= 1.0 else 1.0 / ((n + 1) * a)
     return 1.0 - safety
+
+
+def disaster_probability_range(information: str, num_labs: int, enmity: float, capability_range: float) -> tuple[float, float]:
+    """(lowest, highest) equilibrium probability of disaster: one point without or with private
+    information; with public information the range of the leader's equilibrium safety (P3)."""
+    low = disaster_probability(information, num_labs, enmity, capability_range)
+    if information != "public":
+        return (low, low)
+    return (low, disaster_probability(information, num_labs, 1.0, capability_range))
 
 
 # --------------------------------------------------------------------------------------------

@@ -241,6 +241,9 @@ CAUSES = (None, "accident", "misaligned", "pivotal_failure")
 NO_CAUSE, ACCIDENT, MISALIGNED, PIVOTAL_FAILURE = range(4)
 
 ALLOCATION_NAMES = ("speed", "safety", "cooperation")
+#: components of a continuous action that form one allocation (a learner in logits takes their
+#: softmax: labrace.agents.parameterisation); the others are scores in [0, 1]
+SIMPLEX_ACTION_GROUPS = ((0, 3),)
 
 #: the discrete-action menu: (name, (speed, safety, cooperation))
 MENU: tuple[tuple[str, tuple[float, float, float]], ...] = (

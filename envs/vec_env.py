@@ -7,6 +7,9 @@
   the other labs are played by background policies (as in the Gymnasium single-agent view
   ``FocalLabEnv``, of which this is the batched form: one ``act`` call per distinct background
   policy per step for all games). The independent trainer learns here.
+* ``action_transform``: the rows act in another space (``action_transform.space``), mapped to the
+  game's actions by ``action_transform.to_env`` before the step: trainers use it for unbounded
+  logits (:mod:`labrace.agents.parameterisation`); the game's own space is the default.
 
 All labs of a game finish together; the VecEnv then stores each of the game's rows'
 ``terminal_observation`` (and ``TimeLimit.truncated`` for time-outs) in its info dict, together
@@ -43,6 +46,7 @@ class GameVecEnv(GameView, VecEnv):
         render_mode: str | None = None,
         focal_lab: int | None = None,
         background: Any = None,
+        action_transform: Any = None,
     ) -> None:
         self.game = game
         self.num_games = check_int("num_envs", num_games, 1, 1_000_000)
@@ -57,7 +61,10 @@ class GameVecEnv(GameView, VecEnv):
             self._background_groups = group_by_policy(others, policies)
         self.rows_per_game = self.num_labs if self.focal_lab is None else 1
         self.render_mode = check_render_mode(game, render_mode)  # read by VecEnv.__init__
-        super().__init__(self.num_games * self.rows_per_game, game.observation_space, game.action_space)
+        # a learner may act in another space (unbounded logits: labrace.agents.parameterisation)
+        self.action_transform = action_transform
+        action_space = game.action_space if action_transform is None else action_transform.space
+        super().__init__(self.num_games * self.rows_per_game, game.observation_space, action_space)
         self._rng, _ = seeding.np_random(seed)
         self._state: Any = None
         self._actions: np.ndarray | None = None
@@ -107,6 +114,8 @@ class GameVecEnv(GameView, VecEnv):
         expected = (self.num_envs,) + tuple(self.action_space.shape)
         if actions.shape != expected:
             raise ValueError(f"{self.game.name} VecEnv actions must have shape {expected}; got shape {actions.shape}")
+        if self.action_transform is not None:
+            actions = self.action_transform.to_env(actions)
         actions = self.game.check_actions(self._joint_actions(actions), self.num_games)  # bad background actions fail too
         result = self.game.step(self._state, actions, self._rng)
         observations = self.game.observe(self._state)  # (B, N, D): terminal observations of finished games

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["--timesteps", "768", "--eval-episodes", "30", "--no-progress", "--hp", "n_envs=4", "--hp", "n_steps=64", "--hp", "batch_size=128", "--hp", "n_epochs=2"]
+TINY = ["--timesteps", "768", "--eval-episodes", "30", "--no-progress", "--hp", "n_envs=4", "--hp", "n_steps=64", "--hp", "batch_size=128", "--hp", "n_epochs=2", "--exploitability-episodes", "20", "--br-timesteps", "256"]
 
 
 def load_cli():
@@ -55,6 +55,12 @@ def test_train_writes_a_complete_run(finished_run):
     learned = metrics["profiles"]["learned"]
     assert {"outcomes", "return_per_lab", "welfare", "time_to_outcome", "shares", "racing_index", "coordination_index"} <= set(learned)
     assert metrics["cross_play"]["rows"] and metrics["training"]["timesteps"] >= 768
+    exploitability = metrics["exploitability"]  # beside every learned profile: per-lab gain, CI, response
+    assert [lab["lab"] for lab in exploitability["labs"]] == [0, 1, 2]
+    for lab in exploitability["labs"]:
+        assert lab["gain"]["ci95"][0] <= lab["gain"]["mean"] <= lab["gain"]["ci95"][1] and lab["best_response"]
+    assert exploitability["exploitability"] >= 0.0 and "PPO best response (256 steps)" in exploitability["method"]
+    assert metrics["training"]["report"]["action_param"] == "logits"
     lines = (finished_run / "episodes.csv").read_text().splitlines()
     assert lines[0].startswith("profile,episode,outcome") and len(lines) == 1 + 30 * len(metrics["profiles"])
 
@@ -81,6 +87,17 @@ def test_evaluate_in_another_scenario(finished_run, capsys):
     assert code == 0 and "| learned |" in out
     metrics = json.loads((finished_run / "eval" / "metrics-misuse_hawks.json").read_text())
     assert metrics["scenario"] == "misuse_hawks" and metrics["episodes"] == 20
+    assert "exploitability" not in metrics  # measured only when asked
+
+
+def test_evaluate_measures_exploitability_when_asked(finished_run, capsys):
+    argv = ["evaluate", str(finished_run), "--episodes", "10", "--exploitability", "--exploitability-episodes", "10", "--br-timesteps", "0"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "exploitability (best of" in out and "lab_2: gain" in out
+    metrics = json.loads((finished_run / "eval" / "metrics-baseline.json").read_text())
+    assert len(metrics["exploitability"]["labs"]) == 3
+    code, _, err = run(["evaluate", str(finished_run), "--exploitability", "--br-timesteps", "-1"], capsys)
+    assert code == 2 and "--br-timesteps must be at least 0" in err
 
 
 def test_compare_writes_markdown_and_plots(finished_run, capsys, tmp_path):
