@@ -12,7 +12,7 @@ VENV_INT ?= .venv-integrations
 PY_INT := $(VENV_INT)/bin/python
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-integrations train test test-core test-integrations bench policies report
+.PHONY: setup setup-integrations train test test-core test-integrations bench policies report validate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ policies: setup
 	for s in $(SCENARIOS); do \
 		$(PY) train.py train --scenario $$s --out results/policies --run-name $$s --overwrite --no-progress || exit 1; \
 	done
+
+# the learners on the canonical games against their theory, 5 seeds → results/canonical/learned.md
+validate: setup
+	$(PY) -m labrace.agents.validation
 
 # the reference study at its small budget (about 15 minutes on 2 cores) → results/REPORT.md
 report: setup

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 DEFAULT_ENV = "race_v0"
-DEFAULT_TIMESTEPS = {"shared": 300_000, "independent": 100_000}
+DEFAULT_TIMESTEPS = {"shared": 300_000, "independent": 100_000, "simultaneous": 300_000}
 DEFAULT_EVAL_EPISODES = 1000
 DEFAULT_EXPLOITABILITY_EPISODES = 500
 #: the trained best response of the exploitability measure, per env (0: none; the canonical models
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--env", default=DEFAULT_ENV, help=f"environment, one of {sorted(ENVIRONMENTS)}")
     train.add_argument("--scenario", default=None, help="named scenario of the env (default: 'baseline' where it exists)")
     train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override one config field; VALUE is a Python literal (strings may go unquoted); repeatable")
-    train.add_argument("--trainer", default="shared", choices=TRAINERS, help="shared: one PPO-style policy for all labs on the batched VecEnv; independent: one model per lab, alternating best responses")
+    train.add_argument("--trainer", default="shared", choices=TRAINERS, help="shared: one PPO-style policy for all labs on the batched VecEnv; independent: one model per lab, alternating best responses; simultaneous: one model per lab (PPO, A2C), all learning at once from their rows of the batched VecEnv")
     train.add_argument("--algo", default="ppo", choices=ALGORITHMS, help="SB3 algorithm (sac: continuous actions only; dqn: discrete only, e.g. --set action_type=discrete)")
     train.add_argument("--timesteps", type=int, default=None, help=f"training steps (shared: agent-steps over all labs, default {DEFAULT_TIMESTEPS['shared']:,}; independent: per lab over all rounds, default {DEFAULT_TIMESTEPS['independent']:,}; an env's budget in agents/hyperparams.py, e.g. precipice_v0 200,000, comes first)")
     train.add_argument("--seed", type=int, default=0, help="seed of training and evaluation")
@@ -237,6 +237,8 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
         check_algorithm(args.algo, game)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.trainer == "simultaneous" and args.algo not in ("ppo", "a2c"):
+        raise UsageError(f"the simultaneous trainer runs on-policy learners (--algo ppo or a2c); got --algo {args.algo}")
     hp = parse_assignments(args.hp, "--hp")
     if args.n_envs is not None:
         hp["n_envs"] = args.n_envs
@@ -350,12 +352,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 def train(config: dict[str, Any], game: Any, run_dir: Path, resume: bool = False, progress_bar: bool = True):
     """Run the configured trainer; save the model(s) into ``run_dir``."""
     from labrace.agents.policy import SB3Policy
-    from labrace.agents.trainers import train_independent, train_shared
+    from labrace.agents.trainers import train_independent, train_shared, train_simultaneous
 
     common = dict(algo=config["algo"], timesteps=config["timesteps"], seed=config["seed"], hyperparams=config["hyperparams"], run_dir=run_dir, progress_bar=progress_bar, resume=resume)
     if config["trainer"] == "shared":
         result = train_shared(game, checkpoint_every=config.get("checkpoint_every"), **common)
-        SB3Policy(result.models[0], name="learned").save(run_dir / "model")
+        SB3Policy(result.models[0], name="learned", action_transform=result.policies[0].action_transform).save(run_dir / "model")
+    elif config["trainer"] == "simultaneous":
+        if common.pop("resume"):
+            raise UsageError("--resume is not supported by the simultaneous trainer (it saves its models at the end); train the run again with --overwrite")
+        result = train_simultaneous(game, **common)
     else:
         result = train_independent(game, eval_episodes=min(config["eval_episodes"], 500), **common)
     return result

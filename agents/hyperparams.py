@@ -10,25 +10,33 @@ Keys that are not Stable-Baselines3 constructor arguments (:data:`TRAINER_KEYS`)
 * ``n_envs``: shared trainer: games in the batched VecEnv (each game gives one row per lab);
   independent trainer: games in the learning lab's single-agent VecEnv.
 * ``rounds``: independent trainer: rounds of alternating best responses.
-* ``check_fraction``: independent trainer: the convergence check trains each lab further for
-  this fraction of one round's budget and reports what it gains.
+* ``check_fraction``: independent trainer: the convergence check's PPO best response (race_v0)
+  trains for this fraction of one round's budget.
 * ``focal_env``: independent trainer: ``"batched"`` (the focal form of GameVecEnv over the batched core) or
   ``"gymnasium"`` (DummyVecEnv of Gymnasium FocalLabEnv copies; same episodes, slower).
 * ``policy``: the SB3 policy class name.
+* ``action_param``: ``"auto"`` (logits for PPO and A2C on Box actions, the env's own space
+  otherwise), ``"logits"`` or ``"direct"`` (:mod:`labrace.agents.parameterisation`).
+* ``log_std_final``: anneal a Gaussian policy's log-std linearly to this value over training (off
+  by default: measured on precipice_v0 n=5, it froze the mean before it converged).
+* ``train_overrides``: config fields changed for the training game only (precipice_v0:
+  ``expected_rewards``); evaluation plays the game as configured.
+* ``timesteps``: the env's default budget for ``train.py train`` (agent-steps; independent: per lab).
 
-How they were checked (2 CPU cores, seed 0, shared trainer, 1,000 evaluation episodes):
+How they were checked (2 CPU cores, seed 0):
 
-* PPO: ``python train.py`` (race_v0 baseline, 300k agent-steps, ~25 s) reaches the coordinated
-  outcome in every episode (return 1.2 per lab vs -1.9 for ``random``); the learning tests in
-  ``tests/agents/test_learning.py`` (accident_doves, 30k steps) drive catastrophes from ~0.5
-  (``random``) to 0.
-* A2C (60k steps): coordinated outcome in 100% of episodes in baseline and accident_doves.
-* SAC (60k steps, ~70 s): coordinated outcome in 100% of episodes in baseline and accident_doves.
-* DQN (``--set action_type=discrete``, 60k steps): 100% coordinated in baseline; 88% coordinated,
-  5% catastrophe in accident_doves.
-
-The other environments start from the same defaults (checked end to end at small budgets only).
-Budgets for the reference study are set per experiment.
+* precipice_v0 (shared PPO, 200k steps, under a minute on one core): within 0.02 of the Nash
+  disaster probability with exploitability below 0.0025 at n=5 e=0.8, n=4 e=0.5 and n=4 e=0.9
+  mu=0.8 (no information) and n=2 e=0.7 (private); inside the equilibrium range with
+  exploitability 0.023 at n=2 e=0.5 (public). Five seeds per case: results/canonical/learned.md.
+* race_v0 baseline (``python train.py``, shared PPO in logits, 300k agent-steps): a safe race
+  (allocation about (0.34, 0.55, 0.12); a winner in 89% of episodes, catastrophe 11%) that no
+  fixed allocation, baseline or 30k-step PPO best response beats (exploitability 0.00, 95% CI up to
+  0.16 at 500 episodes). The learning tests in ``tests/agents/test_learning.py`` (accident_doves,
+  30k steps) drive catastrophes far below ``random``'s.
+* A2C, SAC and DQN: checked end to end at small budgets (before the logits parameterisation: 60k
+  steps reached the coordinated outcome in baseline and accident_doves); not re-tuned since.
+* dsair_v0 and commons_v0 use the defaults (results/canonical/learned.md shows where they land).
 """
 
 from __future__ import annotations
@@ -156,8 +164,12 @@ HYPERPARAMS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             },
         },
     },
-    # race_v0 episodes end on terminal rewards after up to max_steps=50 steps: the defaults fit.
-    "race_v0": {},
+    # race_v0 episodes end on terminal rewards after up to max_steps=50 steps. In logits the
+    # allocation moves slower than a clipped Gaussian's did: at the default 3e-4 the baseline's
+    # shared policy had barely left the equal split after 300k steps (return 0.20, exploitable by
+    # 1.19 per episode by cooperating); at 1e-3 it settles on a safe race (0.34, 0.55, 0.12) that no
+    # fixed allocation or baseline beats by more than 0.02; at 3e-3 it overshoots (exploitable by 0.40).
+    "race_v0": {"ppo": {"shared": {"learning_rate": 1e-3}}},
     # One-step episodes whose payoffs are flat near the equilibrium (DESIGN.md §5). Chosen by
     # measurement (issue 15; results/canonical/learned.md): logits (the "auto" default), a
     # smaller initial noise (log_std_init -1: the mean otherwise settles on the equilibrium of the
@@ -189,6 +201,8 @@ HYPERPARAMS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
 def get_hyperparams(env: str, algo: str, trainer: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The resolved hyperparameters (a fresh dict): defaults, then the env's entry, then ``overrides``."""
     defaults = HYPERPARAMS["default"]
+    if trainer == "simultaneous":  # one model per lab on the shared trainer's rows: the shared settings
+        trainer = "shared"
     if algo not in defaults:
         raise ValueError(f"unknown algorithm {algo!r}; valid algorithms are {sorted(defaults)}")
     if trainer not in defaults[algo]:

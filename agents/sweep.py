@@ -72,6 +72,9 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
                 "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={spec.trainer}", f"--algo={study.algo}",
                 f"--timesteps={spec.timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
                 f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots", "--learned-only",
+                # exploitability per cell: the strategy grid and baselines (a trained best response per
+                # lab would multiply a study's time; `train.py evaluate --exploitability` adds it)
+                f"--exploitability-episodes={spec.eval_episodes}", "--br-timesteps=0",
             )  # fmt: skip
             runs.append(RunSpec(study.name, point, seed, run_dir, argv))
     return runs
@@ -191,6 +194,42 @@ def section(study: Study, budget: str, out: Path) -> str:
     return "\n".join(header + [study.analyse(rows, figures)])
 
 
+def policies_section(folder: Path) -> str:
+    """REPORT.md's section on the committed learned policies (``results/policies/<scenario>/``):
+    each profile's outcome and its exploitability, marked where it is not an equilibrium."""
+    import json
+
+    from labrace.agents.evaluation import fmt_ci
+    from labrace.agents.exploitability import equilibrium_verdict
+
+    lines = [
+        "## The committed learned policies and their exploitability",
+        "",
+        "Each committed race_v0 policy (`results/policies/<scenario>/`, `make policies`) beside the largest gain a "
+        "lab makes by a best response against the others' frozen policies (the best of a grid of fixed allocations, "
+        "every scripted baseline and a trained PPO best response; per episode, 95% CI). A profile exploitable by "
+        "more than 0.05 per episode is **not an equilibrium**: it is not evidence of what labs with these incentives "
+        "would do; where no mean gain exceeds 0.05 but an interval does, the verdict waits for more episodes.",
+        "",
+        "| scenario | catastrophe | winner | coordinated | racing index | exploitability | best response (lab) | equilibrium? |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in sorted(path for path in folder.glob("*") if (path / "metrics.json").exists()):
+        metrics = json.loads((run / "metrics.json").read_text())
+        learned, report = metrics["profiles"]["learned"], metrics.get("exploitability")
+        rate = lambda name: fmt_ci(learned["outcomes"].get(name), "rate")  # noqa: E731
+        if report is None:
+            lines.append(f"| {run.name} | {rate('catastrophe')} | {rate('winner')} | {rate('coordinated')} | {fmt_ci(learned['racing_index'])} | not measured | | unknown |")
+            continue
+        worst = report["labs"][report["worst_lab"]]
+        verdict = {"approximate equilibrium": "yes (approximately)", "not an equilibrium": "**no**"}.get(equilibrium_verdict(report["labs"]), f"undetermined at {worst['gain']['n']} episodes")
+        lines.append(
+            f"| {run.name} | {rate('catastrophe')} | {rate('winner')} | {rate('coordinated')} | {fmt_ci(learned['racing_index'])} "
+            f"| {fmt_ci(worst['gain'], digits=3)} | {worst['best_response']} (lab_{worst['lab']}) | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
 def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -> Path:
     """Write (atomically) REPORT.md with one section per study."""
     parts = [
@@ -210,6 +249,9 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -
         "means the seeds disagree, not that the effect is absent; the tables show each cell's interval.",
         "",
     ]
+    policies = report.parent / "policies"
+    if policies.is_dir():
+        parts += [policies_section(policies), ""]
     for name in studies:
         parts += [section(load_study(name), budget, out), ""]
     text = "\n".join(parts)

@@ -59,7 +59,7 @@ from labrace.agents.parameterisation import default_parameterisation, make_param
 from labrace.agents.policy import Policy, SB3Policy, write_json
 
 ALGORITHMS = ("ppo", "a2c", "sac", "dqn")
-TRAINERS = ("shared", "independent")
+TRAINERS = ("shared", "independent", "simultaneous")
 
 
 def algorithm_class(name: str) -> type:
@@ -285,6 +285,145 @@ def train_shared(
     policy = SB3Policy(model, name=f"{algo}_shared", action_transform=transform)
     report = {"resumed_from": str(checkpoint) if checkpoint else None, "action_param": resolved_action_param(settings, algo, game)}
     return TrainResult([policy] * game.num_agents, [model], "shared", algo, int(model.num_timesteps), params, report)
+
+
+# --------------------------------------------------------------------------------------------
+# Simultaneous independent learners: one model per lab, all learning from one batched env
+# --------------------------------------------------------------------------------------------
+
+
+def _lab_rows_env(game: Any, num_games: int, action_space: Any) -> Any:
+    """A VecEnv that only declares lab i's rows (B of them) to its SB3 model; the trainer steps the game."""
+    from stable_baselines3.common.vec_env.base_vec_env import VecEnv
+
+    class LabRows(VecEnv):
+        def __init__(self) -> None:
+            super().__init__(num_games, game.observation_space, action_space)
+
+        def reset(self) -> np.ndarray:  # the trainer sets the models' observations itself
+            return np.zeros((num_games,) + game.observation_space.shape, dtype=np.float32)
+
+        def step_async(self, actions: np.ndarray) -> None:
+            raise RuntimeError("the simultaneous trainer steps the shared game; a lab's model never steps it alone")
+
+        def step_wait(self) -> Any:
+            raise RuntimeError("the simultaneous trainer steps the shared game; a lab's model never steps it alone")
+
+        def close(self) -> None:
+            pass
+
+        def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+            return [getattr(self, attr_name, None)] * num_games
+
+        def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+            pass
+
+        def env_method(self, method_name: str, *args: Any, indices: Any = None, **kwargs: Any) -> list[Any]:
+            return [None] * num_games
+
+        def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
+            return [False] * num_games
+
+    return LabRows()
+
+
+def train_simultaneous(
+    game: Any,
+    algo: str = "ppo",
+    timesteps: int = 100_000,
+    seed: int = 0,
+    hyperparams: dict[str, Any] | None = None,
+    run_dir: str | os.PathLike | None = None,
+    progress_bar: bool = False,
+    verbose: int = 0,
+) -> TrainResult:
+    """One on-policy model per lab (PPO or A2C), all learning at once from their own rows of one
+    batched env: every step each lab's model acts on its rows of B games, the game steps once, and
+    each model stores its own transitions; after ``n_steps`` steps every model updates. The labs
+    learn against each other's *current* policies (the equilibrium lens, like alternating best
+    responses, without freezing anyone). ``timesteps`` counts agent-steps over all labs, as for
+    the shared trainer; hyperparameters are the shared trainer's (``n_envs`` games x N labs rows).
+    """
+    import torch
+    from stable_baselines3.common.utils import obs_as_tensor
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from labrace.envs.vec_env import GameVecEnv
+
+    if algo not in ("ppo", "a2c"):
+        raise ValueError(f"the simultaneous trainer runs on-policy learners (ppo, a2c); got {algo!r}")
+    check_algorithm(algo, game)
+    params = hyperparams if hyperparams is not None else get_hyperparams(game.name, algo, "simultaneous")
+    settings, kwargs = split_hyperparams(params)
+    seed_everything(seed)
+    N, B = game.num_agents, int(settings.get("n_envs", 16))
+    run_dir = Path(run_dir) if run_dir is not None else None
+    transform = action_transform(settings, algo, game)
+    monitor = str(run_dir / "monitor.csv") if run_dir is not None else None
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    env = VecMonitor(GameVecEnv(training_game(game, settings), B, seed=seed, action_transform=transform), filename=monitor)
+    cls = algorithm_class(algo)
+    tb = str(run_dir / "tb") if run_dir is not None else None
+    models = [cls(settings.get("policy", "MlpPolicy"), _lab_rows_env(game, B, env.action_space), seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs) for i in range(N)]
+    per_lab = max(timesteps // N, 1)
+    callbacks = []
+    for i, model in enumerate(models):
+        _, callback = model._setup_learn(per_lab, training_callbacks(settings, per_lab) or None, True, f"lab_{i}", progress_bar and i == 0)
+        callback.on_training_start(locals(), globals())
+        callbacks.append(callback)
+    observations = env.reset().reshape(B, N, -1)  # row b * N + i is lab i of game b
+    starts = np.ones(B, dtype=bool)
+    box = hasattr(env.action_space, "low")
+    while models[0].num_timesteps < per_lab:
+        for model, callback in zip(models, callbacks):
+            model.policy.set_training_mode(False)
+            model.rollout_buffer.reset()
+            callback.on_rollout_start()
+        for _ in range(models[0].n_steps):
+            acted, values, log_probs = [], [], []
+            for i, model in enumerate(models):
+                with torch.no_grad():
+                    action, value, log_prob = model.policy(obs_as_tensor(observations[:, i], model.device))
+                acted.append(action.cpu().numpy())
+                values.append(value)
+                log_probs.append(log_prob)
+            joint = np.stack(acted, axis=1).reshape((B * N,) + env.action_space.shape)
+            if box:  # as SB3 does: the buffer keeps the sampled action, the env gets it clipped
+                joint = np.clip(joint, env.action_space.low, env.action_space.high)
+            new_observations, rewards, dones, infos = env.step(joint)
+            new_observations = new_observations.reshape(B, N, -1)
+            rewards = rewards.reshape(B, N).copy()
+            for i, (model, callback) in enumerate(zip(models, callbacks)):
+                model.num_timesteps += B
+                callback.update_locals(locals())
+                callback.on_step()
+                for b in np.flatnonzero(dones.reshape(B, N)[:, i]):  # time-outs: bootstrap from the terminal state
+                    info = infos[b * N + i]
+                    if info.get("TimeLimit.truncated", False):
+                        with torch.no_grad():
+                            terminal = model.policy.obs_to_tensor(info["terminal_observation"])[0]
+                            rewards[b, i] += model.gamma * model.policy.predict_values(terminal)[0].item()
+                action = acted[i].reshape(-1, 1) if not box and acted[i].ndim == 1 else acted[i]
+                model.rollout_buffer.add(observations[:, i], action, rewards[:, i], starts, values[i], log_probs[i])
+            observations, starts = new_observations, dones.reshape(B, N)[:, 0]
+        for i, (model, callback) in enumerate(zip(models, callbacks)):
+            with torch.no_grad():
+                last_values = model.policy.predict_values(obs_as_tensor(observations[:, i], model.device))
+            model.rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=starts)
+            callback.on_rollout_end()
+            model._update_current_progress_remaining(model.num_timesteps, per_lab)
+            model.train()
+    for callback in callbacks:
+        callback.on_training_end()
+    env.close()
+    policies = [SB3Policy(model, name=f"{algo}_lab_{i}", action_transform=transform) for i, model in enumerate(models)]
+    if run_dir is not None:
+        for i, policy in enumerate(policies):
+            policy.save(run_dir / "models" / f"lab_{i}")
+    total = sum(int(m.num_timesteps) for m in models)
+    report = {"scheme": "simultaneous independent learners (one model per lab, one batched env)", "action_param": resolved_action_param(settings, algo, game)}
+    return TrainResult(policies, models, "simultaneous", algo, total, params, report)
 
 
 # --------------------------------------------------------------------------------------------

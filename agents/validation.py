@@ -152,11 +152,21 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def write(rows: list[dict[str, Any]], out: Path, command: str, seconds: float) -> Path:
+    """Write the table and the per-seed JSON; cases not run this time keep their earlier rows."""
+    import json
+
     from labrace.agents.policy import atomic_write_text, write_json
+
+    previous = json.loads(out.with_suffix(".json").read_text()) if out.with_suffix(".json").exists() else {"runs": []}
+    ran = {row["case"] for row in rows}
+    kept = [row for row in previous.get("rows", []) if row["case"] not in ran]
+    runs = [run for run in previous.get("runs", []) if not set(run["cases"]) <= ran] + [{"command": command, "cases": sorted(ran), "wall_seconds": round(seconds, 1)}]
+    rows = kept + rows
+    commands = "; ".join(f"`{run['command']}` ({run['wall_seconds'] / 60:.0f} min)" for run in runs)
 
     text = (
         "# The learners on games with known answers (issue 15)\n\n"
-        f"Regenerate: `{command}` ({seconds / 60:.0f} min on this machine). Each case trains the default learner of "
+        f"Regenerate: `python -m labrace.agents.validation` (`make validate`); this table: {commands} on 2 CPU cores. Each case trains the default learner of "
         "`train.py train` (shared PPO with the env's settings and budget from `agents/hyperparams.py`) once per seed; "
         "`learned` is the mean over seeds with a 95% t interval, exploitability the largest per-lab best-response gain "
         "per episode (`labrace.agents.exploitability`: exact for precipice_v0, the best of the env's strategy set "
@@ -165,7 +175,7 @@ def write(rows: list[dict[str, Any]], out: Path, command: str, seconds: float) -
         + table(rows)
         + "\n"
     )
-    write_json(out.with_suffix(".json"), {"command": command, "wall_seconds": round(seconds, 1), "rows": rows})
+    write_json(out.with_suffix(".json"), {"runs": runs, "rows": rows})
     return atomic_write_text(out, text)
 
 
@@ -182,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers < 1:
         parser.error(f"--workers must be at least 1; got {args.workers}")
     jobs = [(case, seed) for case in cases for seed in args.seeds]
+    command = "python -m labrace.agents.validation" + ("" if args.cases is None else " --cases " + " ".join(args.cases))
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         futures = [pool.submit(run_case, case, seed) for case, seed in jobs]
@@ -189,8 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for (case, seed), future in zip(jobs, futures):
             rows.append(future.result())
             print(f"{case} seed {seed}: done ({len(rows)}/{len(jobs)})", flush=True)
-    command = "python -m labrace.agents.validation" + ("" if args.cases is None else " --cases " + " ".join(args.cases))
-    path = write(rows, Path(args.out), command, time.perf_counter() - start)
+            # written after every run: an interrupted validation keeps what it finished
+            path = write(rows, Path(args.out), command, time.perf_counter() - start)
     print(table(rows))
     print(f"wrote {path}")
     return 0

@@ -122,3 +122,20 @@ def test_batched_focal_env_plays_the_same_episodes_as_the_gymnasium_view():
             assert info_a[0]["outcome"] == info_b[0]["outcome"]
             assert info_a[0]["TimeLimit.truncated"] == info_b[0]["TimeLimit.truncated"]
     assert episodes >= 5
+
+
+def test_simultaneous_learners_train_one_model_per_lab_reproducibly(tmp_path):
+    from labrace.agents.trainers import train_simultaneous
+
+    game = labrace.make_game("race_v0", num_labs=2)
+    hp = tiny_hyperparams(n_envs=4, n_steps=64, batch_size=128, n_epochs=2)
+    first = train_simultaneous(game, "ppo", 1024, seed=0, hyperparams=hp, run_dir=tmp_path)
+    assert first.trainer == "simultaneous" and len(first.models) == 2 and first.models[0] is not first.models[1]
+    assert [m.num_timesteps for m in first.models] == [512, 512] and first.timesteps == 1024
+    assert (tmp_path / "models" / "lab_1.zip").exists() and (tmp_path / "monitor.csv").exists()
+    again = train_simultaneous(game, "ppo", 1024, seed=0, hyperparams=hp)
+    observations = labrace.make_vec("race_v0", num_envs=4, seed=3, num_labs=2).reset()
+    for a, b in zip(first.policies, again.policies):
+        np.testing.assert_array_equal(a.act(observations), b.act(observations))  # same seed, same result
+    with pytest.raises(ValueError, match="on-policy"):
+        train_simultaneous(game, "sac", 64, hyperparams=hp)
