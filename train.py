@@ -389,10 +389,10 @@ def load_run_policies(run_dir: Path, config: dict[str, Any], game: Any) -> list[
 
 def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "", plots: bool = True, baselines: bool = True) -> dict[str, Any]:
     """Learned profile and every scripted baseline (self-play), cross-play, CSV and plots."""
-    from labrace.agents.baselines import BASELINES, make_baseline
+    from labrace.agents.baselines import available_baselines, make_baseline
     from labrace.agents.evaluation import cross_play, episode_rows, rollout, summarize
 
-    baselines = sorted(BASELINES.get(game.name, {})) if baselines else []
+    baselines = available_baselines(game) if baselines else []
     profiles: dict[str, Any] = {"learned": learned}
     profiles.update({name: make_baseline(name, game) for name in baselines})
     summaries, rows = {}, []

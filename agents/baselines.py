@@ -298,6 +298,15 @@ BASELINES: dict[str, dict[str, Callable[[Any], Policy]]] = {
 }
 
 
+def available_baselines(game: Any) -> list[str]:
+    """The baselines that can play ``game`` as configured (the dsair_v0 commitment strategies AS,
+    AU, VS and VU need ``commitments=True``), sorted by name."""
+    names = sorted(BASELINES.get(game.name, {}))
+    if game.name == "dsair_v0" and not game.config.commitments:
+        names = [name for name in names if name not in DSAIR_STRATEGIES]
+    return names
+
+
 def make_baseline(name: str, game: Any) -> Policy:
     """The scripted baseline ``name`` for ``game`` (a BatchedGame, e.g. ``labrace.make_game(...)``)."""
     table = BASELINES.get(game.name)

@@ -147,3 +147,14 @@ def test_help_and_no_argument_entry_point():
         assert option in result.stdout
     # `python train.py --seed 3 ...` (no subcommand) means `train`
     assert cli.build_parser().parse_args(["train"]).command == "train"
+
+
+def test_dsair_default_scenario_trains_and_evaluates(capsys, tmp_path):
+    # the commitment strategies need commitments=True: they must not be offered in the default scenario
+    code, out, err = run(["train", "--env", "dsair_v0", "--out", str(tmp_path), "--run-name", "d", *TINY], capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    assert "VS" not in metrics["profiles"] and "always_safe" in metrics["profiles"]
+    assert metrics["exploitability"]["labs"] and "strategies" in metrics["exploitability"]["method"]
+    code, _, err = run(["evaluate", str(tmp_path / "d"), "--episodes", "5"], capsys)
+    assert code == 0, err

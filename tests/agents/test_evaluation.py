@@ -116,3 +116,14 @@ def test_dsair_baselines_in_commitment_games():
     assert (make_baseline("VU", game).act(observations) == [1, 1]).all()
     with pytest.raises(ValueError, match="commitments=True"):
         make_baseline("VS", labrace.make_game("dsair_v0"))  # strategies need the commitment game
+
+
+def test_only_baselines_that_can_play_the_config_are_offered():
+    from labrace.agents.baselines import available_baselines
+    from labrace.envs.dsair_v0 import STRATEGIES
+
+    plain, committed = labrace.make_game("dsair_v0"), labrace.make_game("dsair_v0", "commitments")
+    assert not set(STRATEGIES) & set(available_baselines(plain))  # AS, AU, VS, VU need commitments
+    assert set(STRATEGIES) <= set(available_baselines(committed))
+    for name in available_baselines(plain):
+        make_baseline(name, plain)  # each one builds
