@@ -162,21 +162,25 @@ def write(rows: list[dict[str, Any]], out: Path, command: str, seconds: float) -
     kept = [row for row in previous.get("rows", []) if row["case"] not in ran]
     runs = [run for run in previous.get("runs", []) if not set(run["cases"]) <= ran] + [{"command": command, "cases": sorted(ran), "wall_seconds": round(seconds, 1)}]
     rows = kept + rows
-    commands = "; ".join(f"`{run['command']}` ({run['wall_seconds'] / 60:.0f} min)" for run in runs)
+    write_json(out.with_suffix(".json"), {"runs": runs, "rows": rows})
+    return atomic_write_text(out, render(rows, runs))
 
-    text = (
+
+def render(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
+    """learned.md: how to regenerate it, what its columns mean, and the table."""
+    commands = "; ".join(f"`{run['command']}` ({run['wall_seconds'] / 60:.0f} min)" for run in runs)
+    return (
         "# The learners on games with known answers (issue 15)\n\n"
         f"Regenerate: `python -m labrace.agents.validation` (`make validate`); this table: {commands} on 2 CPU cores. Each case trains the default learner of "
         "`train.py train` (shared PPO with the env's settings and budget from `agents/hyperparams.py`) once per seed; "
         "`learned` is the mean over seeds with a 95% t interval, exploitability the largest per-lab best-response gain "
         "per episode (`labrace.agents.exploitability`: exact for precipice_v0, the best of the env's strategy set "
         "otherwise). Public information in precipice_v0 has a range of equilibria (precipice_v0.py, P3); a learned "
-        "profile anywhere in it is an equilibrium. Per-seed numbers: `learned.json`.\n\n"
+        "profile anywhere in it is an equilibrium. `train s / seed`: training wall seconds per seed as measured in "
+        "that run (other jobs may have shared the cores). Per-seed numbers: `learned.json`.\n\n"
         + table(rows)
         + "\n"
     )
-    write_json(out.with_suffix(".json"), {"runs": runs, "rows": rows})
-    return atomic_write_text(out, text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -158,3 +158,15 @@ def test_dsair_default_scenario_trains_and_evaluates(capsys, tmp_path):
     assert metrics["exploitability"]["labs"] and "strategies" in metrics["exploitability"]["method"]
     code, _, err = run(["evaluate", str(tmp_path / "d"), "--episodes", "5"], capsys)
     assert code == 0, err
+
+
+def test_simultaneous_trainer_through_the_cli(capsys, tmp_path):
+    code, out, err = run(["train", "--trainer", "simultaneous", "--set", "num_labs=2", "--out", str(tmp_path), "--run-name", "sim", *TINY], capsys)
+    assert code == 0, err
+    assert (tmp_path / "sim" / "models" / "lab_0.zip").exists() and (tmp_path / "sim" / "models" / "lab_1.zip").exists()
+    code, _, err = run(["evaluate", str(tmp_path / "sim"), "--episodes", "5"], capsys)
+    assert code == 0, err
+    code, _, err = run(["train", "--trainer", "simultaneous", "--algo", "sac", "--out", str(tmp_path), *TINY], capsys)
+    assert code == 2 and "on-policy" in err
+    code, _, err = run(["train", "--trainer", "simultaneous", "--resume", "--out", str(tmp_path), "--run-name", "sim", *TINY], capsys)
+    assert code == 2
