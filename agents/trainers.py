@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from labrace.agents.evaluation import mean_ci, rollout
+from labrace.agents.evaluation import rollout
 from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
 from labrace.agents.parameterisation import default_parameterisation, make_parameterisation
 from labrace.agents.policy import Policy, SB3Policy, write_json
