@@ -50,6 +50,16 @@ TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "ac
 
 _NET = {"net_arch": [64, 64]}
 
+#: precipice_v0's PPO settings, the same for every trainer (the reasons: HYPERPARAMS["precipice_v0"])
+_PRECIPICE_PPO = {
+    "timesteps": 200_000,
+    "n_steps": 16,
+    "batch_size": 256,
+    "n_epochs": 20,
+    "train_overrides": {"expected_rewards": True},
+    "policy_kwargs": {"net_arch": [64, 64], "log_std_init": -1.0},
+}
+
 HYPERPARAMS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     "default": {
         "ppo": {
@@ -179,26 +189,7 @@ HYPERPARAMS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     # and stops short), 20 epochs per update (at 10, n=3 e=0.6 mu=1.3 stopped 0.05-0.08 short of
     # the Nash safety in 3 of 5 seeds; at 20 all three came within 0.02), and expected rewards
     # while training (the same equilibria without the variance of the disaster draw).
-    "precipice_v0": {
-        "ppo": {
-            "shared": {
-                "timesteps": 200_000,
-                "n_steps": 16,
-                "batch_size": 256,
-                "n_epochs": 20,
-                "train_overrides": {"expected_rewards": True},
-                "policy_kwargs": {"net_arch": [64, 64], "log_std_init": -1.0},
-            },
-            "independent": {
-                "timesteps": 200_000,
-                "n_steps": 16,
-                "batch_size": 256,
-                "n_epochs": 20,
-                "train_overrides": {"expected_rewards": True},
-                "policy_kwargs": {"net_arch": [64, 64], "log_std_init": -1.0},
-            },
-        },
-    },
+    "precipice_v0": {"ppo": {"shared": _PRECIPICE_PPO, "independent": _PRECIPICE_PPO}},
 }
 
 

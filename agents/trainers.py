@@ -133,8 +133,8 @@ def action_transform(settings: dict[str, Any], algo: str, game: Any) -> Any:
     return make_parameterisation(default_parameterisation(algo, game) if name == "auto" else name, game)
 
 
-def resolved_action_param(settings: dict[str, Any], algo: str, game: Any) -> str:
-    transform = action_transform(settings, algo, game)
+def action_param_name(transform: Any) -> str:
+    """What a run records as its parameterisation: the transform's name, or ``"direct"``."""
     return "direct" if transform is None else transform.name
 
 
@@ -188,7 +188,9 @@ def _log_std_schedule_class() -> type:
         def _set(self) -> None:
             progress = min(self.model.num_timesteps / self.timesteps, 1.0)
             value = self.start + (self.final - self.start) * progress
-            with __import__("torch").no_grad():
+            import torch
+
+            with torch.no_grad():
                 self.model.policy.log_std.fill_(value)
 
         def _on_step(self) -> bool:
@@ -283,7 +285,7 @@ def train_shared(
         model.learn(remaining, callback=callbacks or None, progress_bar=progress_bar, tb_log_name="shared", reset_num_timesteps=checkpoint is None)
     env.close()
     policy = SB3Policy(model, name=f"{algo}_shared", action_transform=transform)
-    report = {"resumed_from": str(checkpoint) if checkpoint else None, "action_param": resolved_action_param(settings, algo, game)}
+    report = {"resumed_from": str(checkpoint) if checkpoint else None, "action_param": action_param_name(transform)}
     return TrainResult([policy] * game.num_agents, [model], "shared", algo, int(model.num_timesteps), params, report)
 
 
@@ -422,7 +424,7 @@ def train_simultaneous(
         for i, policy in enumerate(policies):
             policy.save(run_dir / "models" / f"lab_{i}")
     total = sum(int(m.num_timesteps) for m in models)
-    report = {"scheme": "simultaneous independent learners (one model per lab, one batched env)", "action_param": resolved_action_param(settings, algo, game)}
+    report = {"scheme": "simultaneous independent learners (one model per lab, one batched env)", "action_param": action_param_name(transform)}
     return TrainResult(policies, models, "simultaneous", algo, total, params, report)
 
 
@@ -523,12 +525,13 @@ def train_independent(
 
     # Policy wrappers are the background seen by the other labs; their .model is swapped in place.
     transform = action_transform(settings, algo, game)
+    learning_game = training_game(game, settings)
     policies = [SB3Policy(None, name=f"{algo}_lab_{i}", action_transform=transform) for i in range(N)]
     envs = []
     models = []
     for i in range(N):
         monitor = str(run_dir / f"lab_{i}.monitor.csv") if run_dir is not None else None
-        env = _focal_vec_env(training_game(game, settings), i, [policies[j] for j in range(N) if j != i], n_envs, monitor, seed + i, batched, transform)
+        env = _focal_vec_env(learning_game, i, [policies[j] for j in range(N) if j != i], n_envs, monitor, seed + i, batched, transform)
         envs.append(env)
         models.append(cls(settings.get("policy", "MlpPolicy"), env, seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs))
         policies[i].model = models[i]
