@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint (uses the run's saved config; --timesteps may raise the budget)")
     train.add_argument("--eval-episodes", type=int, default=DEFAULT_EVAL_EPISODES, help="evaluation episodes per policy profile")
     train.add_argument("--checkpoint-every", type=int, default=100_000, help="save a checkpoint every this many steps (shared trainer)")
+    train.add_argument("--keep-checkpoints", type=int, default=2, help="checkpoints kept (the newest; the final model is saved apart)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--no-plots", action="store_true", help="skip the plots (sweeps: the study draws its own figures)")
     train.add_argument("--learned-only", action="store_true", help="evaluate the learned policy only: no baselines, no cross-play (sweeps)")
@@ -138,8 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs with the local backend")
     sweep.add_argument("--out", default=str(RESULTS / "studies"), help="folder of the run folders (<out>/<budget>/<study>/<point>-s<seed>)")
-    sweep.add_argument("--report", default=str(RESULTS / "REPORT.md"), help="the report to (re)write from every study's finished runs")
-    sweep.add_argument("--report-only", action="store_true", help="do not train; rewrite the report from the runs already finished")
+    sweep.add_argument("--report", default=str(RESULTS / "REPORT.md"), help="the report whose study sections are updated from the finished runs")
+    sweep.add_argument("--report-only", action="store_true", help="do not train; update the report from the runs already finished")
+    sweep.add_argument("--replace", action="store_true", help="replace report sections even with fewer finished runs than they hold (by default such sections are kept)")
     sweep.set_defaults(func=cmd_sweep)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a finished run's policy (optionally in another scenario) against the baselines", formatter_class=HelpFormatter)
@@ -149,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="further config overrides for evaluation; repeatable")
     evaluate.add_argument("--seed", type=int, default=12345, help="evaluation seed")
     evaluate.add_argument("--exploitability", action="store_true", help="also measure the learned profile's exploitability (best-response gain per lab) in this scenario")
+    evaluate.add_argument("--out", default=None, help="folder for the evaluation's files, named by all its settings (default: RUN_DIR/eval; give another for a read-only run)")
     add_exploitability_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
@@ -226,10 +229,24 @@ def check_hyperparams(algo: str, params: dict[str, Any]) -> None:
         raise UsageError(f"unknown {algo} hyperparameter(s) {unknown}; valid: {sorted(accepted | set(TRAINER_KEYS))}")
 
 
+def writable_folder(path: str, option: str) -> Path:
+    """``path`` as a folder this process can write into (made if missing); a UsageError otherwise."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{option} {path} is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {option} {path}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path} is not writable")
+    return folder
+
+
 def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     """The JSON-ready run config and the game it describes (raises UsageError on bad input)."""
     from labrace.agents.hyperparams import get_hyperparams
-    from labrace.agents.trainers import check_algorithm
+    from labrace.agents.trainers import check_algorithm, check_trainer_settings
 
     overrides = parse_assignments(args.set, "--set")
     game = make_game_or_exit(args.env, args.scenario, overrides)
@@ -242,11 +259,19 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
     hp = parse_assignments(args.hp, "--hp")
     if args.n_envs is not None:
         hp["n_envs"] = args.n_envs
-    for name, value, low in (("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0)):
+    for name, value, low in (("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1), ("--keep-checkpoints", args.keep_checkpoints, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0)):
         if value is not None and value < low:
             raise UsageError(f"{name} must be at least {low}; got {value}")
+    if args.n_envs is not None and args.n_envs > 65_536:
+        raise UsageError(f"--n-envs must be in [1, 65536]; got {args.n_envs}")
+    if args.seed >= 2**32:
+        raise UsageError(f"--seed must be in [0, {2**32 - 1}]; got {args.seed}")
     hyperparams = get_hyperparams(args.env, args.algo, args.trainer, hp)
     check_hyperparams(args.algo, hyperparams)
+    try:  # every value in range, and the SB3 model builds: nothing fails after a folder is made
+        check_trainer_settings(game, args.algo, args.trainer, hyperparams)
+    except ValueError as exc:
+        raise UsageError(f"--hp: {exc}") from None
     scenario = args.scenario or default_scenario(args.env)
     config = {
         "format": 1,
@@ -261,9 +286,11 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
         "seed": args.seed,
         "hyperparams": hyperparams,
         "eval_episodes": args.eval_episodes,
+        "learned_only": args.learned_only,
         "exploitability_episodes": args.exploitability_episodes,
         "br_timesteps": args.br_timesteps,
         "checkpoint_every": args.checkpoint_every,
+        "keep_checkpoints": args.keep_checkpoints,
         "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -291,23 +318,45 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from labrace.agents.policy import write_json
+    """Validate everything, take the run folder's lock, then train and evaluate (see :func:`train_run`)."""
+    from labrace.agents.runs import RunBusy, run_lock
 
+    if args.resume and args.overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
     config, game = resolve_train_config(args)
     name = args.run_name or f"{config['env']}-{config['scenario']}-{config['trainer']}-{config['algo']}-s{config['seed']}"
-    if not name or "/" in name or name in (".", ".."):
-        raise UsageError(f"--run-name must be a plain folder name; got {name!r}")
-    run_dir = Path(args.out) / name
-    finished = (run_dir / "metrics.json").exists()
+    if not name or "/" in name or name.startswith(".") or name in (".", ".."):
+        raise UsageError(f"--run-name must be a plain folder name (no '/', not starting with '.'); got {name!r}")
+    run_dir = writable_folder(args.out, "--out") / name
+    try:
+        with run_lock(run_dir):
+            return train_run(args, config, game, run_dir)
+    except RunBusy as exc:
+        raise UsageError(str(exc)) from None
+
+
+def train_run(args: argparse.Namespace, config: dict[str, Any], game: Any, run_dir: Path) -> int:
+    """Train into ``run_dir`` (held locked by the caller), evaluate, write metrics.json last.
+
+    A new run is built in ``run_dir`` itself (an interrupted one continues with ``--resume``); a
+    rerun over an existing run (``--overwrite``) is built in a hidden sibling folder and replaces
+    the old run only once it has finished, so an interrupted or failed rerun changes nothing.
+    """
+    from labrace.agents.policy import write_json
+    from labrace.agents.runs import is_finished, is_run_folder, read_json_or_none, staging_folder, swap_in
+
+    finished = is_finished(run_dir)
     if finished and getattr(args, "default_run", False):
         # `python train.py` again: the default run is deterministic and done; show it, change nothing
         print(summary_table(read_json(run_dir / "metrics.json")))
         print(f"\n{run_dir} is already trained (same seed, same result); `python train.py train --overwrite` trains it again")
         return 0
-    if args.resume and args.overwrite:
-        raise UsageError("--resume and --overwrite exclude each other")
+    occupied = run_dir.exists() and any(run_dir.iterdir())
+    if occupied and not is_run_folder(run_dir):
+        raise UsageError(f"{run_dir} exists and is not a labrace run folder (no readable config.json); train.py never replaces it: choose another --run-name or --out")
+    target = run_dir
     if args.resume:
-        if not (run_dir / "config.json").exists():
+        if not occupied:
             raise UsageError(f"nothing to resume in {run_dir} (no config.json)")
         if finished:
             raise UsageError(f"{run_dir} is a finished run; nothing to resume (use --overwrite to train it again)")
@@ -315,38 +364,87 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.timesteps:
             saved["timesteps"] = args.timesteps
         config, game = saved, game_from_config(saved)
-    elif run_dir.exists() and any(run_dir.iterdir()):
+    elif occupied:
         if not args.overwrite:
             state = "a finished run" if finished else "an unfinished run (use --resume to continue it)"
             raise UsageError(f"{run_dir} already holds {state}; pass --overwrite to replace it")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", config)
-    print(f"training {config['trainer']} {config['algo']} on {config['env']}/{config['scenario']} for {config['timesteps']:,} steps (seed {config['seed']}) → {run_dir}")
-
-    start = time.perf_counter()
+        target = staging_folder(run_dir)
+        if target.exists():  # a rerun cut off before (we hold the lock: nobody else is writing it)
+            shutil.rmtree(target)
+    created = not run_dir.exists()
+    target.mkdir(parents=True, exist_ok=True)
+    if not args.resume:
+        write_json(target / "config.json", config)
+    replacing = f" (built beside the old run, which it replaces when finished)" if target != run_dir else ""
+    print(f"training {config['trainer']} {config['algo']} on {config['env']}/{config['scenario']} for {config['timesteps']:,} steps (seed {config['seed']}) → {run_dir}{replacing}")
     try:
-        result = train(config, game, run_dir, resume=args.resume, progress_bar=not args.no_progress)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: python train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}", file=sys.stderr)
-        return 130
-    train_seconds = time.perf_counter() - start
-    metrics = evaluate_run(game, result.policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only)
-    metrics["training"] = {"trainer": result.trainer, "algo": result.algo, "timesteps": result.timesteps, "wall_seconds": round(train_seconds, 2), "report": result.report}
-    if "convergence" in result.report:  # the independent trainer's convergence check measured it already
-        metrics["exploitability"] = result.report["convergence"]["exploitability"]
-    elif config.get("exploitability_episodes", DEFAULT_EXPLOITABILITY_EPISODES) > 0:
-        metrics["exploitability"] = measure_exploitability(game, result.policies, config["exploitability_episodes"], config["seed"] + 2, config.get("br_timesteps"))
-    if not args.no_plots:
-        plot_learning_curve(run_dir)
-    write_json(run_dir / "metrics.json", metrics)  # last: marks the run finished
+        metrics = train_and_evaluate(args, config, game, target)
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        if target != run_dir:
+            shutil.rmtree(target, ignore_errors=True)
+            print(f"\n{'interrupted' if interrupted else 'failed'}: {run_dir} is unchanged (the unfinished rerun was removed)", file=sys.stderr)
+        elif created and not has_progress(run_dir):
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing worth resuming: leave no folder that blocks a rerun
+        elif interrupted:
+            print(f"\ninterrupted; continue with: python train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}", file=sys.stderr)
+        if interrupted:
+            return 130
+        raise
+    if target != run_dir:
+        swap_in(target, run_dir)
     print(summary_table(metrics))
     if "exploitability" in metrics:
         print(exploitability_lines(metrics["exploitability"]))
-    if result.trainer == "independent":
-        print(convergence_table(result.report))
-    print(f"\nwrote {run_dir}/ (config.json, metrics.json, episodes.csv, plots); training took {train_seconds:.0f} s")
+    if metrics["training"]["trainer"] == "independent":
+        print(convergence_table(metrics["training"]["report"]))
+    if metrics["training"].get("resumed"):
+        resumed = metrics["training"]["resumed"]
+        same = "identical to an uninterrupted run" if resumed["identical_to_uninterrupted"] else "NOT identical to an uninterrupted run with this seed"
+        print(f"\nresumed at step {resumed['at_step']:,}: {same} (metrics.json: training.resumed)")
+    print(f"\nwrote {run_dir}/ (config.json, metrics.json, episodes.csv, plots); training took {metrics['training']['wall_seconds']:.0f} s")
     return 0
+
+
+def has_progress(run_dir: Path) -> bool:
+    """Does an unfinished run hold anything worth resuming (a checkpoint, a model, finished training)?"""
+    return any(run_dir.glob("checkpoints/*.zip")) or any(run_dir.glob("models/*.zip")) or (run_dir / "model.zip").exists() or (run_dir / "training.json").exists()
+
+
+def train_and_evaluate(args: argparse.Namespace, config: dict[str, Any], game: Any, run_dir: Path) -> dict[str, Any]:
+    """Train (or, resuming a run whose training had finished, load its policies), then evaluate.
+
+    ``training.json`` is written when training ends, so an interruption during evaluation is
+    resumed without training again; ``metrics.json`` is written last and marks the run finished.
+    """
+    from labrace.agents.policy import write_json
+    from labrace.agents.runs import read_json_or_none
+
+    training = read_json_or_none(run_dir / "training.json") if args.resume else None
+    if training is not None and training.get("budget") != config["timesteps"]:
+        training = None  # resumed with a larger --timesteps: training goes on from the last checkpoint
+    if training is None:
+        start = time.perf_counter()
+        result = train(config, game, run_dir, resume=args.resume, progress_bar=not args.no_progress)
+        training = {"trainer": result.trainer, "algo": result.algo, "timesteps": result.timesteps, "budget": config["timesteps"], "wall_seconds": round(time.perf_counter() - start, 2), "report": result.report}
+        resumed_at = result.report.get("resumed_at_step")
+        if resumed_at is not None:
+            training["resumed"] = {"at_step": resumed_at, "identical_to_uninterrupted": bool(result.report.get("resumed_exactly"))}
+        write_json(run_dir / "training.json", training)
+        policies = result.policies
+    else:
+        print("training had finished before the interruption: evaluating its policies")
+        policies = load_run_policies(run_dir, config, game)
+    metrics = evaluate_run(game, policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only)
+    metrics["training"] = training
+    if "convergence" in training["report"]:  # the independent trainer's convergence check measured it already
+        metrics["exploitability"] = training["report"]["convergence"]["exploitability"]
+    elif config.get("exploitability_episodes", DEFAULT_EXPLOITABILITY_EPISODES) > 0:
+        metrics["exploitability"] = measure_exploitability(game, policies, config["exploitability_episodes"], config["seed"] + 2, config.get("br_timesteps"))
+    if not args.no_plots:
+        plot_learning_curve(run_dir)
+    write_json(run_dir / "metrics.json", metrics)  # last: marks the run finished
+    return metrics
 
 
 def train(config: dict[str, Any], game: Any, run_dir: Path, resume: bool = False, progress_bar: bool = True):
@@ -356,7 +454,7 @@ def train(config: dict[str, Any], game: Any, run_dir: Path, resume: bool = False
 
     common = dict(algo=config["algo"], timesteps=config["timesteps"], seed=config["seed"], hyperparams=config["hyperparams"], run_dir=run_dir, progress_bar=progress_bar, resume=resume)
     if config["trainer"] == "shared":
-        result = train_shared(game, checkpoint_every=config.get("checkpoint_every"), **common)
+        result = train_shared(game, checkpoint_every=config.get("checkpoint_every"), keep_checkpoints=config.get("keep_checkpoints", 2), **common)
         SB3Policy(result.models[0], name="learned", action_transform=result.policies[0].action_transform).save(run_dir / "model")
     elif config["trainer"] == "simultaneous":
         if common.pop("resume"):
@@ -368,17 +466,30 @@ def train(config: dict[str, Any], game: Any, run_dir: Path, resume: bool = False
 
 
 def load_run_policies(run_dir: Path, config: dict[str, Any], game: Any) -> list[Any]:
-    """The learned policy of each lab of a finished run."""
+    """The learned policy of each lab of a finished run (a UsageError if it cannot play ``game``)."""
     from labrace.agents.policy import load_policy
 
-    if config["trainer"] == "shared":
-        policies = [load_policy(run_dir / "model")] * game.num_agents
-    else:
-        saved = sorted((run_dir / "models").glob("lab_*.zip"))
-        policies = [load_policy(run_dir / "models" / f"lab_{i}") for i in range(len(saved))]
-    expected = policies[0].model.observation_space.shape
-    if expected != game.observation_space.shape or len(policies) != game.num_agents:
-        raise UsageError(f"the run's policy expects observations of shape {expected} for {len(policies)} labs; this config gives {game.observation_space.shape} for {game.num_agents} labs")
+    paths = [run_dir / "model"] if config["trainer"] == "shared" else [run_dir / "models" / f"lab_{i}" for i in range(len(list((run_dir / "models").glob("lab_*.zip"))))]
+    if not paths:
+        raise UsageError(f"{run_dir} holds no saved models (models/lab_<i>.zip)")
+    loaded = []
+    for path in paths:
+        zip_path = path.with_suffix(".zip")
+        if not zip_path.exists():
+            raise UsageError(f"{run_dir} has no saved model {zip_path.relative_to(run_dir)}")
+        try:
+            loaded.append(load_policy(path))
+        except Exception as exc:  # noqa: BLE001 (a truncated or foreign zip or JSON fails in many ways)
+            raise UsageError(f"cannot load the policy {zip_path} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
+    policies = loaded * game.num_agents if config["trainer"] == "shared" else loaded
+    model = policies[0].model
+    observations, actions = model.observation_space.shape, model.action_space.shape
+    if observations != game.observation_space.shape or actions != game.action_space.shape or len(policies) != game.num_agents:
+        raise UsageError(
+            f"the run's policy plays {len(policies)} labs with observations of shape {observations} and actions of shape {actions}; "
+            f"this config ({game.name}) has {game.num_agents} labs, observations {game.observation_space.shape} and actions {game.action_space.shape}: "
+            "evaluate it in a scenario with the same observation and action layout"
+        )
     return policies
 
 
@@ -510,17 +621,34 @@ def _save_figure(fig: Any, path: Path) -> None:
 
 
 def read_monitors(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{monitor name: (cumulative steps, episode returns)} from the run's ``*monitor.csv`` files."""
-    curves = {}
+    """{monitor name: (cumulative steps, episode returns)} from the run's ``*monitor.csv`` files.
+
+    A resumed run's monitor (``resumed-model_<steps>_steps.<name>``) continues the curve of
+    ``<name>`` from its checkpoint: the first file's episodes past that step are the ones the
+    resumed run played again.
+    """
+    parts: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {}
     for path in sorted(run_dir.glob("*monitor.csv")):
         with open(path) as handle:
             lines = [line for line in handle if not line.startswith("#")]
         rows = list(csv.DictReader(lines))
-        if rows:
-            resumed_at = re.search(r"resumed-model_(\d+)_steps", path.name)  # a resumed run's monitor starts at its checkpoint
-            offset = int(resumed_at.group(1)) if resumed_at else 0
-            lengths = np.array([float(r["l"]) for r in rows])
-            curves[path.name.replace(".monitor.csv", "").replace("monitor.csv", "shared")] = (offset + np.cumsum(lengths), np.array([float(r["r"]) for r in rows]))
+        resumed_at = re.match(r"resumed-model_(\d+)_steps\.", path.name)
+        offset = int(resumed_at.group(1)) if resumed_at else 0
+        name = path.name[resumed_at.end() :] if resumed_at else path.name
+        name = name.replace(".monitor.csv", "").replace("monitor.csv", "shared")
+        steps = offset + np.cumsum([float(r["l"]) for r in rows])
+        parts.setdefault(name, []).append((offset, steps, np.array([float(r["r"]) for r in rows])))
+    curves = {}
+    for name, pieces in parts.items():
+        pieces.sort(key=lambda piece: piece[0])
+        steps, returns = [], []
+        for k, (offset, s, r) in enumerate(pieces):
+            end = pieces[k + 1][0] if k + 1 < len(pieces) else np.inf
+            keep = s <= end
+            steps.append(s[keep])
+            returns.append(r[keep])
+        if sum(len(s) for s in steps):
+            curves[name] = (np.concatenate(steps), np.concatenate(returns))
     return curves
 
 
@@ -588,32 +716,45 @@ def finished_run(path: str) -> tuple[Path, dict[str, Any]]:
     run_dir = Path(path)
     if not run_dir.is_dir():
         raise UsageError(f"run folder {path} does not exist")
-    config = read_json(run_dir / "config.json")
+    from labrace.agents.runs import run_config
+
+    config = read_json(run_dir / "config.json")  # missing or not JSON: a one-line error
+    if run_config(run_dir) is None:
+        raise UsageError(f"{run_dir} is not a labrace run folder (its config.json has no {', '.join(('format', 'env', 'trainer'))})")
     if not (run_dir / "metrics.json").exists():
         raise UsageError(f"{run_dir} is not a finished run (no metrics.json); finish it with `train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}`")
     return run_dir, config
+
+
+def evaluation_tag(args: argparse.Namespace, scenario: str) -> str:
+    """The name of an evaluation's outputs: every setting that changes them, so that none overwrites another."""
+    parts = [scenario, *args.set, f"{args.episodes}ep", f"seed{args.seed}"]
+    if args.exploitability:
+        parts.append(f"exploitability{args.exploitability_episodes}ep-br{'default' if args.br_timesteps is None else args.br_timesteps}")
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-" + "-".join(parts))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from labrace.agents.policy import write_json
 
     run_dir, config = finished_run(args.run_dir)
-    if args.episodes < 1:
-        raise UsageError(f"--episodes must be at least 1; got {args.episodes}")
+    for name, value, low in (("--episodes", args.episodes, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0)):
+        if value is not None and value < low:
+            raise UsageError(f"{name} must be at least {low}; got {value}")
     game = game_from_config(config, args.scenario, parse_assignments(args.set, "--set"))
     policies = load_run_policies(run_dir, config, game)
     scenario = args.scenario or config["scenario"]
-    tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"-{scenario}" + ("-" + "-".join(args.set) if args.set else ""))
-    out_dir = run_dir / "eval"
-    out_dir.mkdir(exist_ok=True)
-    for name, value in (("--exploitability-episodes", args.exploitability_episodes), ("--br-timesteps", args.br_timesteps)):
-        if value is not None and value < 0:
-            raise UsageError(f"{name} must be at least 0; got {value}")
-    metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag)
-    metrics["scenario"] = scenario
-    if args.exploitability and args.exploitability_episodes > 0:
-        metrics["exploitability"] = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
-    write_json(out_dir / f"metrics{tag}.json", metrics)
+    tag = evaluation_tag(args, scenario)
+    out_dir = writable_folder(args.out or str(run_dir / "eval"), "--out")
+    try:
+        metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag)
+        metrics["scenario"] = scenario
+        if args.exploitability and args.exploitability_episodes > 0:
+            metrics["exploitability"] = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: no evaluation written (run the same command again to evaluate {run_dir})", file=sys.stderr)
+        return 130
+    write_json(out_dir / f"metrics{tag}.json", metrics)  # last: the episodes and plots of this tag are complete
     print(summary_table(metrics))
     if "exploitability" in metrics:
         print(exploitability_lines(metrics["exploitability"]))
@@ -678,12 +819,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                     failed.append(result)
                     tqdm.write(f"run {result[0]} failed (exit {result[1]}); log: {out / args.budget / name / 'logs' / (result[0] + '.log')}")
 
-            if args.backend == "ray":
-                sweep.run_ray(todo, str(Path(__file__).resolve()), args.address, progress)
-            else:
-                sweep.run_local(todo, str(Path(__file__).resolve()), args.workers, progress)
-    report = sweep.write_report(list_studies(), args.budget, out, Path(args.report))
-    print(f"wrote {report}")
+            try:
+                if args.backend == "ray":
+                    sweep.run_ray(todo, str(Path(__file__).resolve()), args.address, progress)
+                else:
+                    sweep.run_local(todo, str(Path(__file__).resolve()), args.workers, progress)
+            except KeyboardInterrupt:
+                print(f"\ninterrupted: the workers are stopped; finished runs are kept, and the same command runs the {bar.total - bar.n} left", file=sys.stderr)
+                return 130
+    report, kept = sweep.write_report(list_studies(), args.budget, out, Path(args.report), replace=args.replace)
+    for heading in kept:
+        print(f"kept the section '{heading}' of {report}: it holds more finished runs than this sweep found (--replace replaces it)")
+    print(f"updated {report}")
     if failed:
         print(f"{len(failed)} run(s) failed; run the same command again to retry them", file=sys.stderr)
         return 1

@@ -43,7 +43,10 @@ How they were checked (2 CPU cores, seed 0):
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
+
+from labrace.envs.core import check_bool, check_choice, check_float, check_int
 
 #: keys read by labrace's trainers rather than passed to the SB3 algorithm
 TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "action_param", "log_std_final", "train_overrides", "timesteps")
@@ -213,3 +216,125 @@ def split_hyperparams(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
     trainer = {k: v for k, v in params.items() if k in TRAINER_KEYS}
     algo = {k: v for k, v in params.items() if k not in TRAINER_KEYS}
     return trainer, algo
+
+
+# --------------------------------------------------------------------------------------------
+# Allowed values: every hyperparameter is checked before a run folder is made (train.py --hp)
+# --------------------------------------------------------------------------------------------
+
+_BIG = 10**12
+
+
+def _int(low: int, high: int = _BIG):
+    return lambda name, value: check_int(name, value, low, high)
+
+
+def _float(low: float, high: float = math.inf, low_open: bool = False, high_open: bool = False):
+    return lambda name, value: check_float(name, value, low, high, low_open=low_open, high_open=high_open)
+
+
+def _choice(*choices: str):
+    return lambda name, value: check_choice(name, value, choices)
+
+
+def _optional(rule):
+    return lambda name, value: None if value is None else rule(name, value)
+
+
+def _bool(name: str, value: Any) -> None:
+    check_bool(name, value)
+
+
+def _mapping(name: str, value: Any) -> None:
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ValueError(f"{name} must be a dict of named settings, e.g. {{'net_arch': [64, 64]}}; got {value!r}")
+
+
+def _net_arch(name: str, value: Any) -> None:
+    layers = value.get("pi", []) + value.get("vf", []) + value.get("qf", []) if isinstance(value, dict) else value
+    if not isinstance(layers, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 65_536 for n in layers):
+        raise ValueError(f"{name} must be a list of layer widths (integers in [1, 65536]) or a dict of such lists; got {value!r}")
+
+
+def _ent_coef(name: str, value: Any) -> None:
+    if isinstance(value, str) and (value == "auto" or value.startswith("auto_")):  # SAC's learned coefficient
+        return
+    check_float(name, value, 0.0)
+
+
+def _train_freq(name: str, value: Any) -> None:
+    if isinstance(value, tuple) and len(value) == 2:
+        check_int(f"{name}[0]", value[0], 1, _BIG)
+        check_choice(f"{name}[1]", value[1], ("step", "episode"))
+        return
+    check_int(name, value, 1, _BIG)
+
+
+#: the allowed values of every hyperparameter labrace's trainers set or read; other keyword
+#: arguments of an SB3 algorithm are passed through and checked by building the model once
+#: (:func:`labrace.agents.trainers.check_trainer_settings`)
+RULES: dict[str, Any] = {
+    # labrace's trainer keys (TRAINER_KEYS)
+    "n_envs": _int(1, 65_536),
+    "rounds": _int(1, 10_000),
+    "check_fraction": _float(0.0, 1.0, low_open=True),
+    "focal_env": _choice("batched", "gymnasium"),
+    "policy": _choice("MlpPolicy"),  # labrace observations are flat vectors
+    "action_param": _choice("auto", "logits", "direct"),
+    "log_std_final": _optional(_float(-20.0, 2.0)),
+    "train_overrides": _mapping,  # its fields are checked against the env's config by the trainer
+    "timesteps": _int(1, _BIG),
+    # Stable-Baselines3's constructor arguments
+    "learning_rate": _float(0.0, 1.0, low_open=True),
+    "n_steps": _int(1, 10_000_000),
+    "batch_size": _int(1, 10_000_000),
+    "n_epochs": _int(1, 10_000),
+    "gamma": _float(0.0, 1.0),
+    "gae_lambda": _float(0.0, 1.0),
+    "clip_range": _float(0.0, 10.0, low_open=True),
+    "clip_range_vf": _optional(_float(0.0, low_open=True)),
+    "normalize_advantage": _bool,
+    "ent_coef": _ent_coef,
+    "vf_coef": _float(0.0),
+    "max_grad_norm": _float(0.0, low_open=True),
+    "use_sde": _bool,
+    "sde_sample_freq": _int(-1, _BIG),
+    "target_kl": _optional(_float(0.0, low_open=True)),
+    "stats_window_size": _int(1, 1_000_000),
+    "rms_prop_eps": _float(0.0, low_open=True),
+    "use_rms_prop": _bool,
+    "buffer_size": _int(1, 1_000_000_000),
+    "learning_starts": _int(0, _BIG),
+    "tau": _float(0.0, 1.0, low_open=True),
+    "train_freq": _train_freq,
+    "gradient_steps": _int(-1, 1_000_000),
+    "target_update_interval": _int(1, _BIG),
+    "target_entropy": lambda name, value: None if value == "auto" else check_float(name, value),
+    "exploration_fraction": _float(0.0, 1.0),
+    "exploration_initial_eps": _float(0.0, 1.0),
+    "exploration_final_eps": _float(0.0, 1.0),
+    "optimize_memory_usage": _bool,
+    "policy_kwargs": _mapping,
+}
+
+#: the policy_kwargs labrace's settings use, checked like the others
+POLICY_KWARGS_RULES: dict[str, Any] = {
+    "net_arch": _net_arch,
+    "log_std_init": _float(-20.0, 2.0),
+    "ortho_init": _bool,
+    "squash_output": _bool,
+}
+
+
+def check_hyperparams(algo: str, params: dict[str, Any]) -> None:
+    """Raise ValueError naming the first hyperparameter outside its allowed values (see :data:`RULES`)."""
+    for name, value in params.items():
+        rule = RULES.get(name)
+        if rule is not None:
+            rule(name, value)
+    if algo == "ppo" and params.get("batch_size", 2) < 2:
+        raise ValueError(f"batch_size must be an integer in [2, 10000000] for ppo (advantages are normalised per batch); got {params['batch_size']}")
+    for name, value in (params.get("policy_kwargs") or {}).items():
+        rule = POLICY_KWARGS_RULES.get(name)
+        if rule is not None:
+            rule(f"policy_kwargs[{name!r}]", value)

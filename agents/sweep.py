@@ -13,7 +13,7 @@ either way, then each study's ``analyse`` writes its section of ``results/REPORT
 
 from __future__ import annotations
 
-import concurrent.futures
+import ast
 import contextlib
 import datetime
 import functools
@@ -21,12 +21,14 @@ import importlib.util
 import io
 import json
 import multiprocessing
+import re
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labrace.agents.runs import is_finished, run_config
 from labrace.agents.studies import Study, load_study, point_label
 
 
@@ -39,6 +41,7 @@ class RunSpec:
     seed: int
     run_dir: Path
     argv: tuple[str, ...]  # arguments of train.py
+    expected: dict[str, Any] = field(default_factory=dict)  # what the run's config.json must say
 
     @property
     def name(self) -> str:
@@ -46,15 +49,19 @@ class RunSpec:
 
     @property
     def finished(self) -> bool:
-        """metrics.json is written last; and the run was made by this very command (a study file
-        whose budget or grid changed since gets its runs redone, not silently reused)."""
-        if not (self.run_dir / "metrics.json").exists():
+        """Finished by this study's current definition: the run folder's metrics.json reads back and
+        its config.json describes this very run (env, scenario, overrides, trainer, budget, seed,
+        evaluation), however the folder's path was spelled. A run made before the study's budget or
+        grid changed is redone, not silently reused."""
+        if not is_finished(self.run_dir):
             return False
+        config = run_config(self.run_dir)
         try:
-            command = json.loads((self.run_dir / "config.json").read_text()).get("command", [])
-        except (OSError, ValueError):
+            overrides = {key: ast.literal_eval(text) for key, text in config.get("overrides", {}).items()}
+        except (ValueError, SyntaxError):
             return False
-        return [arg for arg in command[1:] if arg != "--overwrite"] == list(self.argv)
+        actual = {key: config.get(key) for key in self.expected if key != "overrides"}
+        return actual == {key: value for key, value in self.expected.items() if key != "overrides"} and overrides == self.expected.get("overrides", {})
 
 
 def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
@@ -65,7 +72,8 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
     runs = []
     for point in study.points(budget):
         env, scenario = study.env(point)
-        sets = [f"--set={field}={value!r}" for field, value in study.overrides(point).items()]
+        overrides = study.overrides(point)
+        sets = [f"--set={field}={value!r}" for field, value in overrides.items()]
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
             argv = (
@@ -76,7 +84,12 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
                 # lab would multiply a study's time; `train.py evaluate --exploitability` adds it)
                 f"--exploitability-episodes={spec.eval_episodes}", "--br-timesteps=0",
             )  # fmt: skip
-            runs.append(RunSpec(study.name, point, seed, run_dir, argv))
+            expected = {
+                "env": env, "scenario": scenario, "overrides": dict(overrides), "trainer": spec.trainer, "algo": study.algo,
+                "timesteps": spec.timesteps, "seed": seed, "eval_episodes": spec.eval_episodes, "learned_only": True,
+                "exploitability_episodes": spec.eval_episodes, "br_timesteps": 0,
+            }  # fmt: skip
+            runs.append(RunSpec(study.name, point, seed, run_dir, argv, expected))
     return runs
 
 
@@ -107,21 +120,53 @@ def execute(train_script: str, run: RunSpec) -> tuple[str, int, str]:
         except Exception:  # noqa: BLE001 (a failed run is logged and reported, the sweep goes on)
             traceback.print_exc()
             code = 1
-    log = run.run_dir.parent / "logs" / f"{run.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(output.getvalue())
+    from labrace.agents.policy import atomic_write_text
+
+    atomic_write_text(run.run_dir.parent / "logs" / f"{run.name}.log", output.getvalue())
     return run.name, code, output.getvalue()[-1500:]
 
 
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: exit when the sweep's main process is gone (``kill -9`` leaves no one to
+    stop the workers, and a run must not go on writing for nobody)."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="labrace-parent-watch").start()
+
+
+def _execute_packed(job: tuple[str, RunSpec]) -> tuple[str, int, str]:
+    return execute(*job)
+
+
 def run_local(runs: Sequence[RunSpec], train_script: str, workers: int, progress: Callable | None = None) -> list[tuple[str, int, str]]:
-    """Run in ``workers`` worker processes (spawned: a clean interpreter each, reused across runs)."""
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(execute, train_script, run) for run in runs]
-        results = []
-        for future in concurrent.futures.as_completed(futures):
-            results.append(future.result())
+    """Run in ``workers`` worker processes (spawned: a clean interpreter each, reused across runs).
+
+    Ctrl-C stops the sweep: the workers are terminated at once (their runs, unfinished, are redone
+    by the next sweep; finished ones are kept), and KeyboardInterrupt reaches the caller. Workers
+    whose main process was killed exit by themselves.
+    """
+    import os
+
+    pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_watch_parent, initargs=(os.getpid(),))
+    results = []
+    try:
+        for result in pool.imap_unordered(_execute_packed, [(train_script, run) for run in runs]):
+            results.append(result)
             if progress:
-                progress(results[-1])
+                progress(result)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
     return results
 
 
@@ -133,6 +178,7 @@ def run_ray(runs: Sequence[RunSpec], train_script: str, address: str | None, pro
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    pending = []
     try:
         remote = ray.remote(num_cpus=1)(execute)
         pending = [remote.remote(train_script, run) for run in runs]
@@ -143,6 +189,11 @@ def run_ray(runs: Sequence[RunSpec], train_script: str, address: str | None, pro
             if progress:
                 progress(results[-1])
         return results
+    except BaseException:  # Ctrl-C: stop the runs still queued or running on the cluster
+        for ref in pending:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+        raise
     finally:
         if started:
             ray.shutdown()
@@ -172,9 +223,9 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def section(study: Study, budget: str, out: Path) -> str:
+def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | None = None) -> str:
     """The study's section of REPORT.md (figures under ``out/<budget>/<study>/``)."""
-    rows = collect(study, budget, out)
+    rows = collect(study, budget, out) if rows is None else rows
     expected = len(plan(study, budget, out))
     header = [
         f"## {study.title}",
@@ -230,8 +281,60 @@ def policies_section(folder: Path) -> str:
     return "\n".join(lines)
 
 
-def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -> Path:
-    """Write (atomically) REPORT.md with one section per study."""
+def report_sections(text: str) -> tuple[str, dict[str, str]]:
+    """A report's preamble and its ``## `` sections by heading line, in order."""
+    preamble, sections, heading = [], {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line
+            sections[heading] = []
+        (sections[heading] if heading else preamble).append(line)
+    return "\n".join(preamble), {key: "\n".join(lines).rstrip("\n") for key, lines in sections.items()}
+
+
+def section_size(text: str) -> int | None:
+    """How much a section holds: its finished runs (study sections) or its table rows (policies)."""
+    match = re.search(r"\*Runs\.\* (\d+) of \d+ finished", text)
+    if match:
+        return int(match.group(1))
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith(("| scenario |", "| run |"))]
+    return len(rows) if rows else None
+
+
+def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, replace: bool = False) -> tuple[Path, list[str]]:
+    """Update REPORT.md (atomically) with a section per study and one on the committed policies.
+
+    A section is replaced only by one built from at least as many finished runs (or, for the
+    policies, as many table rows) as it holds, unless ``replace``: a sweep on a clean clone, or of
+    one study, leaves the other sections as they were. Sections this function does not write are
+    kept. Returns the report's path and the headings of the sections it kept for holding more.
+    """
+    old_text = report.read_text() if report.exists() else ""
+    _, old_sections = report_sections(old_text)
+    kept: list[str] = []
+
+    def choose(heading: str, size: int, build: Callable[[], str]) -> str:
+        old = old_sections.get(heading)
+        if old is not None and not replace:
+            old_size = section_size(old)
+            if old_size is None or size < old_size:
+                kept.append(heading[3:])
+                return old
+        return build().rstrip("\n")
+
+    new_sections: dict[str, str] = {}
+    policies = report.parent / "policies"
+    heading = "## The committed learned policies and their exploitability"
+    finished_policies = [path for path in policies.glob("*") if is_finished(path)] if policies.is_dir() else []
+    new_sections[heading] = choose(heading, len(finished_policies), lambda: policies_section(policies))
+    for name in studies:
+        study = load_study(name)
+        rows = collect(study, budget, out)
+        new_sections[f"## {study.title}"] = choose(f"## {study.title}", len(rows), lambda study=study, rows=rows: section(study, budget, out, rows))
+    for heading, text in old_sections.items():  # sections of other studies, or written by hand
+        new_sections.setdefault(heading, text)
+    if old_text and all(new_sections.get(h) == t for h, t in old_sections.items()) and len(new_sections) == len(old_sections):
+        return report, kept  # nothing new: the report (and its date) stay as they are
     parts = [
         "# labrace reference study",
         "",
@@ -249,17 +352,14 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path) -
         "means the seeds disagree, not that the effect is absent; the tables show each cell's interval.",
         "",
     ]
-    policies = report.parent / "policies"
-    if policies.is_dir():
-        parts += [policies_section(policies), ""]
-    for name in studies:
-        parts += [section(load_study(name), budget, out), ""]
+    for text in new_sections.values():
+        parts += [text, ""]
     text = "\n".join(parts)
     # figures are linked relative to the report: keep the report beside the studies folder
     root = (out / budget).resolve()
     relative = root.relative_to(report.parent.resolve()) if root.is_relative_to(report.parent.resolve()) else root
     text = text.replace("](studies/", f"]({relative.as_posix()}/")
-    tmp = report.with_name(f".{report.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(report)
-    return report
+    from labrace.agents.policy import atomic_write_text
+
+    atomic_write_text(report, text)
+    return report, kept

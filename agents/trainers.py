@@ -46,6 +46,7 @@ import json
 import os
 import random
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ from labrace.agents.evaluation import rollout
 from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
 from labrace.agents.parameterisation import default_parameterisation, make_parameterisation
 from labrace.agents.policy import Policy, SB3Policy, write_json
+from labrace.agents.runs import KEEP_CHECKPOINTS
 
 ALGORITHMS = ("ppo", "a2c", "sac", "dqn")
 TRAINERS = ("shared", "independent", "simultaneous")
@@ -124,6 +126,36 @@ class TrainResult:
     timesteps: int
     hyperparams: dict[str, Any]
     report: dict[str, Any] = field(default_factory=dict)  # trainer-specific (convergence check, …)
+
+
+def check_trainer_settings(game: Any, algo: str, trainer: str, params: dict[str, Any]) -> None:
+    """Raise ValueError, naming the setting, if a run with these settings could not start.
+
+    Everything is checked before a run folder is made: the algorithm against the action space,
+    every hyperparameter against its allowed values (:func:`~labrace.agents.hyperparams.check_hyperparams`),
+    ``action_param`` and ``train_overrides`` against the game, and finally the SB3 model is built
+    once on a one-game VecEnv, so that a keyword SB3 rejects fails here, not after training.
+    """
+    from labrace.agents.hyperparams import check_hyperparams
+    from labrace.envs.vec_env import GameVecEnv
+
+    check_algorithm(algo, game)
+    if trainer == "simultaneous" and algo not in ("ppo", "a2c"):
+        raise ValueError(f"the simultaneous trainer runs on-policy learners (--algo ppo or a2c); got --algo {algo}")
+    check_hyperparams(algo, params)
+    settings, kwargs = split_hyperparams(params)
+    transform = action_transform(settings, algo, game)
+    learning_game = training_game(game, settings)
+    if "buffer_size" in kwargs:  # the trial model needs no full replay buffer
+        kwargs["buffer_size"] = min(kwargs["buffer_size"], 1_000)
+    focal_lab = None if trainer == "shared" else 0  # the rows each model learns from
+    env = GameVecEnv(learning_game, int(settings.get("n_envs", 16)), seed=0, action_transform=transform, focal_lab=focal_lab)
+    try:
+        with warnings.catch_warnings():  # SB3's advice on batch sizes comes once, when the run starts
+            warnings.simplefilter("ignore")
+            algorithm_class(algo)(settings.get("policy", "MlpPolicy"), env, device="cpu", **kwargs)
+    except (ValueError, TypeError, AssertionError, KeyError) as exc:
+        raise ValueError(f"the {algo} hyperparameters are rejected by Stable-Baselines3: {exc}") from None
 
 
 def action_transform(settings: dict[str, Any], algo: str, game: Any) -> Any:
@@ -236,16 +268,19 @@ def train_shared(
     progress_bar: bool = False,
     resume: bool = False,
     verbose: int = 0,
+    keep_checkpoints: int = KEEP_CHECKPOINTS,
 ) -> TrainResult:
     """Train one parameter-shared model for every lab of ``game`` on the batched VecEnv.
 
     ``timesteps`` counts agent-steps (rows of the VecEnv: one per lab per game step).
     ``hyperparams`` default to :func:`~labrace.agents.hyperparams.get_hyperparams`. With
     ``run_dir``: TensorBoard logs in ``tb/``, episode monitor in ``monitor.csv``, checkpoints every
-    ``checkpoint_every`` steps in ``checkpoints/``; ``resume=True`` continues from the latest
-    checkpoint there up to ``timesteps``.
+    ``checkpoint_every`` steps in ``checkpoints/`` (the newest ``keep_checkpoints`` kept);
+    ``resume=True`` continues from the latest checkpoint there up to ``timesteps``. A checkpoint
+    holds the model and every random stream and game of the batch (:class:`TrainingState`), so an
+    on-policy run (PPO, A2C) resumed from it ends exactly as the uninterrupted run would
+    (``report["resumed_exactly"]``); SAC and DQN resume without their replay buffer.
     """
-    from stable_baselines3.common.callbacks import CheckpointCallback
     from stable_baselines3.common.vec_env import VecMonitor
 
     from labrace.envs.vec_env import GameVecEnv
@@ -256,37 +291,135 @@ def train_shared(
     seed_everything(seed)
     run_dir = Path(run_dir) if run_dir is not None else None
     candidates = checkpoints(run_dir / "checkpoints") if (resume and run_dir is not None) else []
-    checkpoint = candidates[0] if candidates else None
     monitor_file = None
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
-        tag = f"resumed-{checkpoint.stem}." if checkpoint else ""  # a resumed run keeps the first monitor file
+        tag = f"resumed-{candidates[0].stem}." if candidates else ""  # a resumed run keeps the first monitor file
         monitor_file = str(run_dir / f"{tag}monitor.csv")
     transform = action_transform(settings, algo, game)
     env = VecMonitor(GameVecEnv(training_game(game, settings), int(settings.get("n_envs", 16)), seed=seed, action_transform=transform), filename=monitor_file)
     cls = algorithm_class(algo)
     tb = str(run_dir / "tb") if run_dir is not None else None
-    model = None
+    model, checkpoint, state = None, None, None
     for candidate in candidates:  # newest first; a checkpoint cut short by the interruption is skipped
         try:
-            model = cls.load(candidate, env=env, device="cpu", tensorboard_log=tb)
+            state = TrainingState.read(candidate)
+            # with the saved games, keep the model's last observations (SB3 would reset the env)
+            model = cls.load(candidate, env=env, device="cpu", tensorboard_log=tb, force_reset=state is None)
             checkpoint = candidate
             break
         except Exception as exc:  # noqa: BLE001 (a truncated zip raises various errors)
             print(f"skipping unreadable checkpoint {candidate}: {exc}")
     if model is None:
-        checkpoint = None
+        state = None
         model = cls(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs)
     callbacks = training_callbacks(settings, timesteps)
     if run_dir is not None and checkpoint_every:
-        callbacks.append(CheckpointCallback(max(checkpoint_every // env.num_envs, 1), str(run_dir / "checkpoints"), name_prefix="model"))
+        callbacks.append(checkpoint_callback(run_dir / "checkpoints", checkpoint_every, keep_checkpoints, [env]))
+    if state is not None:
+        state.restore([env])  # last: loading the model re-seeded the global generators
     remaining = timesteps - (model.num_timesteps if checkpoint is not None else 0)
     if remaining > 0:
         model.learn(remaining, callback=callbacks or None, progress_bar=progress_bar, tb_log_name="shared", reset_num_timesteps=checkpoint is None)
     env.close()
     policy = SB3Policy(model, name=f"{algo}_shared", action_transform=transform)
-    report = {"resumed_from": str(checkpoint) if checkpoint else None, "action_param": action_param_name(transform)}
+    report = {"action_param": action_param_name(transform)}
+    if checkpoint is not None:
+        report["resumed_at_step"] = checkpoint_steps(checkpoint)
+        report["resumed_exactly"] = state is not None and algo in ("ppo", "a2c") and settings.get("log_std_final") is None
     return TrainResult([policy] * game.num_agents, [model], "shared", algo, int(model.num_timesteps), params, report)
+
+
+class TrainingState:
+    """What a checkpoint needs beside the SB3 model for an exact resume: the global random streams
+    (Python, numpy, torch), and each VecEnv's games, random stream and episode monitor."""
+
+    def __init__(self, envs: list[Any]) -> None:
+        import torch
+
+        self.generators = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+        self.envs = [_env_state(env) for env in envs]
+
+    def restore(self, envs: list[Any]) -> None:
+        import torch
+
+        for env, saved in zip(envs, self.envs, strict=True):
+            _set_env_state(env, saved)
+        random.setstate(self.generators["python"])
+        np.random.set_state(self.generators["numpy"])
+        torch.set_rng_state(self.generators["torch"])
+
+    def write(self, path: Path) -> None:
+        import pickle
+
+        tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
+        tmp.write_bytes(pickle.dumps(self))
+        os.replace(tmp, path)
+
+    @staticmethod
+    def path(checkpoint: Path) -> Path:
+        return checkpoint.with_suffix(".state.pkl")
+
+    @classmethod
+    def read(cls, checkpoint: Path) -> TrainingState | None:
+        """The state saved with ``checkpoint``, or None (a checkpoint of an older labrace)."""
+        import pickle
+
+        try:
+            return pickle.loads(cls.path(checkpoint).read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return None
+
+
+def _env_state(env: Any) -> dict[str, Any]:
+    """A VecMonitor-wrapped GameVecEnv's state: the games and stream, and the monitor's running episodes."""
+    return {"games": env.venv.get_state(), "monitor": (env.episode_returns.copy(), env.episode_lengths.copy(), env.episode_count)}
+
+
+def _set_env_state(env: Any, saved: dict[str, Any]) -> None:
+    env.venv.set_state(saved["games"])
+    env.episode_returns, env.episode_lengths, env.episode_count = (saved["monitor"][0].copy(), saved["monitor"][1].copy(), saved["monitor"][2])
+
+
+def checkpoint_steps(path: Path) -> int:
+    match = re.search(r"_(\d+)_steps\.zip$", path.name)
+    return int(match.group(1)) if match else 0
+
+
+def checkpoint_callback(folder: Path, every: int, keep: int, envs: list[Any]) -> Any:
+    """The SB3 callback that saves a checkpoint (model + :class:`TrainingState`) about every
+    ``every`` steps, at the start of a rollout or the end of training (where no rollout is half
+    collected), keeping the newest ``keep``."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from labrace.agents.runs import prune_checkpoints
+
+    class RunCheckpoints(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.next_save = (self.num_timesteps // every + 1) * every
+
+        def _on_rollout_start(self) -> None:
+            if self.num_timesteps >= self.next_save:
+                self._save()
+
+        def _on_training_end(self) -> None:  # the state a later learn() would start its next rollout from
+            if self.num_timesteps >= self.next_save:
+                self._save()
+
+        def _save(self) -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"model_{self.num_timesteps}_steps.zip"
+            TrainingState(envs).write(TrainingState.path(path))  # first: the zip marks a complete checkpoint
+            tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
+            self.model.save(tmp)
+            os.replace(tmp, path)
+            prune_checkpoints(checkpoints(folder), keep)
+            self.next_save = (self.num_timesteps // every + 1) * every
+
+        def _on_step(self) -> bool:
+            return True
+
+    return RunCheckpoints()
 
 
 # --------------------------------------------------------------------------------------------
@@ -527,25 +660,31 @@ def train_independent(
     transform = action_transform(settings, algo, game)
     learning_game = training_game(game, settings)
     policies = [SB3Policy(None, name=f"{algo}_lab_{i}", action_transform=transform) for i in range(N)]
+    progress_path = run_dir / "progress.json" if run_dir is not None else None
+    saved = json.loads(progress_path.read_text()) if (resume and progress_path is not None and progress_path.exists()) else None
+    start = int(saved["next_turn"]) if saved else 0  # index of the next (round, lab) turn
+    history: list[dict[str, Any]] = list(saved["history"]) if saved else []
     envs = []
     models = []
     for i in range(N):
-        monitor = str(run_dir / f"lab_{i}.monitor.csv") if run_dir is not None else None
+        monitor = None
+        if run_dir is not None:  # a resumed run keeps the first monitor files: lab i's episodes go on in a new one
+            done = (start + N - 1 - i) // N * per_turn  # lab i's steps in the turns already finished
+            monitor = str(run_dir / (f"resumed-model_{done}_steps.lab_{i}.monitor.csv" if saved else f"lab_{i}.monitor.csv"))
         env = _focal_vec_env(learning_game, i, [policies[j] for j in range(N) if j != i], n_envs, monitor, seed + i, batched, transform)
         envs.append(env)
         models.append(cls(settings.get("policy", "MlpPolicy"), env, seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs))
         policies[i].model = models[i]
 
     schedules = [training_callbacks(settings, timesteps) for _ in range(N)]  # one per lab, kept over its turns
-    history: list[dict[str, Any]] = []
-    start = 0  # index of the next (round, lab) turn
-    progress_path = run_dir / "progress.json" if run_dir is not None else None
-    if resume and progress_path is not None and progress_path.exists():
-        saved = json.loads(progress_path.read_text())
-        start, history = int(saved["next_turn"]), list(saved["history"])
+    state = None
+    if saved:
+        state = TrainingState.read(run_dir / "models" / "lab_0.zip") if batched else None
         for i in range(N):
-            models[i] = cls.load(run_dir / "models" / f"lab_{i}.zip", env=envs[i], device="cpu", tensorboard_log=tb)
+            models[i] = cls.load(run_dir / "models" / f"lab_{i}.zip", env=envs[i], device="cpu", tensorboard_log=tb, force_reset=state is None)
             policies[i].model = models[i]
+        if state is not None:
+            state.restore(envs)  # last: loading the models re-seeded the global generators
 
     for turn in range(start, rounds * N):
         r, i = divmod(turn, N)
@@ -556,12 +695,17 @@ def train_independent(
         if run_dir is not None:
             for j in range(N):
                 SB3Policy(models[j], policies[j].name, action_transform=transform).save(run_dir / "models" / f"lab_{j}")
-            write_json(progress_path, {"next_turn": turn + 1, "rounds": rounds, "history": history})
+            if batched:  # the batch of every lab's games and the random streams, for an exact resume
+                TrainingState(envs).write(TrainingState.path(run_dir / "models" / "lab_0.zip"))
+            write_json(progress_path, {"next_turn": turn + 1, "rounds": rounds, "timesteps_per_turn": per_turn, "history": history})  # last: the turn is done
 
     for env in envs:
         env.close()
     check = convergence_check(game, policies, max(int(per_turn * settings.get("check_fraction", 0.5)), 1), eval_episodes, seed)
     report = {"scheme": "alternating best responses (Gauss-Seidel sweep over labs)", "rounds": rounds, "timesteps_per_turn": per_turn, "history": history, "convergence": check}
+    if saved:
+        report["resumed_at_step"] = sum((start + N - 1 - i) // N * per_turn for i in range(N))
+        report["resumed_exactly"] = state is not None and algo in ("ppo", "a2c") and settings.get("log_std_final") is None and int(saved.get("timesteps_per_turn", per_turn)) == per_turn
     total = sum(int(m.num_timesteps) for m in models)
     return TrainResult(policies, models, "independent", algo, total, params, report)
 

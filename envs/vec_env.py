@@ -24,6 +24,7 @@ entry per requested row: rows share one game object. No rule of any game is impl
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -170,3 +171,15 @@ class GameVecEnv(GameView, VecEnv):
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]
+
+    # ---- saving and restoring the batch (exact resume of training) ----------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        """A copy of every game's state and of the random stream: :meth:`set_state` restores it, so
+        that training resumed from a checkpoint continues exactly as an uninterrupted run."""
+        return {"games": copy.deepcopy(self._state), "rng": copy.deepcopy(self._rng.bit_generator.state)}
+
+    def set_state(self, saved: dict[str, Any]) -> None:
+        self._state = copy.deepcopy(saved["games"])
+        self._rng.bit_generator.state = copy.deepcopy(saved["rng"])
+        self._reset_seeds()  # a seed set since (SB3's load seeds the env) must not reset the games

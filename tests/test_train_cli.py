@@ -85,7 +85,7 @@ def test_rerun_into_finished_run_refuses_unless_overwrite(finished_run, capsys, 
 def test_evaluate_in_another_scenario(finished_run, capsys):
     code, out, _ = run(["evaluate", str(finished_run), "--scenario", "misuse_hawks", "--episodes", "20"], capsys)
     assert code == 0 and "| learned |" in out
-    metrics = json.loads((finished_run / "eval" / "metrics-misuse_hawks.json").read_text())
+    metrics = json.loads((finished_run / "eval" / "metrics-misuse_hawks-20ep-seed12345.json").read_text())
     assert metrics["scenario"] == "misuse_hawks" and metrics["episodes"] == 20
     assert "exploitability" not in metrics  # measured only when asked
 
@@ -94,7 +94,7 @@ def test_evaluate_measures_exploitability_when_asked(finished_run, capsys):
     argv = ["evaluate", str(finished_run), "--episodes", "10", "--exploitability", "--exploitability-episodes", "10", "--br-timesteps", "0"]
     code, out, _ = run(argv, capsys)
     assert code == 0 and "exploitability (best of" in out and "lab_2: gain" in out
-    metrics = json.loads((finished_run / "eval" / "metrics-baseline.json").read_text())
+    metrics = json.loads((finished_run / "eval" / "metrics-baseline-10ep-seed12345-exploitability10ep-br0.json").read_text())
     assert len(metrics["exploitability"]["labs"]) == 3
     code, _, err = run(["evaluate", str(finished_run), "--exploitability", "--br-timesteps", "-1"], capsys)
     assert code == 2 and "--br-timesteps must be at least 0" in err

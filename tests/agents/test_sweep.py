@@ -25,7 +25,14 @@ FAKE_TRAIN = textwrap.dedent(
         if run.exists() and "--overwrite" not in argv:
             raise SystemExit(2)
         run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps({"command": ["train.py", *argv]}))
+        sets = dict(a[len("--set="):].split("=", 1) for a in argv if a.startswith("--set="))
+        config = {
+            "format": 1, "command": ["train.py", *argv], "env": args["env"], "scenario": args["scenario"], "overrides": sets,
+            "trainer": args["trainer"], "algo": args["algo"], "timesteps": int(args["timesteps"]), "seed": int(args["seed"]),
+            "eval_episodes": int(args["eval-episodes"]), "learned_only": "--learned-only" in argv,
+            "exploitability_episodes": int(args["exploitability-episodes"]), "br_timesteps": int(args["br-timesteps"]),
+        }
+        (run / "config.json").write_text(json.dumps(config))
         seed = int(args["seed"])
         learned = {
             "outcomes": {"catastrophe": {"rate": 0.1 * seed}, "coordinated": {"rate": 0.5}},
