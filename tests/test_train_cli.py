@@ -131,6 +131,20 @@ def test_independent_trainer_through_the_cli(capsys, tmp_path):
         (["evaluate", "/nonexistent/run"], "run folder /nonexistent/run does not exist"),
         (["compare", "/nonexistent/run"], "does not exist"),
         (["train", "--resume", "--run-name", "never"], "nothing to resume"),
+        # every hyperparameter is checked against its allowed values before anything is written
+        (["train", "--hp", "learning_rate=abc"], "learning_rate must be a number in (0.0, 1.0]; got 'abc'"),
+        (["train", "--hp", "learning_rate=-1"], "learning_rate must be in (0.0, 1.0]; got -1.0"),
+        (["train", "--hp", "n_steps=0"], "n_steps must be an integer in [1, 10000000]; got 0"),
+        (["train", "--hp", "batch_size=0"], "batch_size must be an integer in [1, 10000000]; got 0"),
+        (["train", "--hp", "gamma=2"], "gamma must be in [0.0, 1.0]; got 2.0"),
+        (["train", "--hp", "policy=Foo"], "policy must be one of ['MlpPolicy']; got 'Foo'"),
+        (["train", "--hp", "n_envs=abc"], "n_envs must be an integer in [1, 65536]; got 'abc'"),
+        (["train", "--trainer", "independent", "--hp", "rounds=0"], "rounds must be an integer in [1, 10000]; got 0"),
+        (["train", "--trainer", "independent", "--hp", "focal_env=foo"], "focal_env must be one of ['batched', 'gymnasium']"),
+        (["train", "--hp", "policy_kwargs={'foo': 1}"], "rejected by Stable-Baselines3"),
+        (["train", "--n-envs", "3000000"], "--n-envs must be in [1, 65536]; got 3000000"),
+        (["train", "--seed", "-1"], "--seed must be at least 0; got -1"),
+        (["train", "--run-name", ".hidden"], "--run-name must be a plain folder name"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, fragment, capsys, tmp_path):
@@ -170,3 +184,148 @@ def test_simultaneous_trainer_through_the_cli(capsys, tmp_path):
     assert code == 2 and "on-policy" in err
     code, _, err = run(["train", "--trainer", "simultaneous", "--resume", "--out", str(tmp_path), "--run-name", "sim", *TINY], capsys)
     assert code == 2
+
+
+# ---- nothing lost: the run folder under reruns, interruptions and a second writer ----------------
+
+
+def _interrupt_training_at(monkeypatch, step: int) -> None:
+    """Make training raise KeyboardInterrupt (as Ctrl-C would) once ``step`` steps are done."""
+    import labrace.agents.trainers as trainers
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class CtrlC(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= step:
+                raise KeyboardInterrupt
+            return True
+
+    original = trainers.training_callbacks
+    monkeypatch.setattr(trainers, "training_callbacks", lambda settings, timesteps: original(settings, timesteps) + [CtrlC()])
+
+
+def test_overwrite_never_touches_a_folder_that_is_not_a_run(capsys, tmp_path):
+    precious = tmp_path / "policies"
+    (precious / "baseline").mkdir(parents=True)
+    (precious / "baseline" / "model.zip").write_bytes(b"committed")
+    code, _, err = run(["train", "--out", str(tmp_path), "--run-name", "policies", "--overwrite", *TINY], capsys)
+    assert code == 2 and "not a labrace run folder" in err and len(err.strip().splitlines()) == 1
+    assert (precious / "baseline" / "model.zip").read_bytes() == b"committed"
+
+
+def test_a_failed_or_interrupted_overwrite_leaves_the_finished_run_whole(finished_run, capsys, monkeypatch):
+    before = {p.relative_to(finished_run): p.read_bytes() for p in finished_run.rglob("*") if p.is_file()}
+    code, _, err = run(["train", "--out", str(finished_run.parent), "--run-name", "tiny", "--overwrite", *TINY, "--hp", "gamma=2"], capsys)
+    assert code == 2 and "gamma must be in [0.0, 1.0]" in err  # checked before anything is touched
+    _interrupt_training_at(monkeypatch, 300)
+    code, _, err = run(["train", "--out", str(finished_run.parent), "--run-name", "tiny", "--overwrite", *TINY], capsys)
+    assert code == 130 and "unchanged" in err
+    after = {p.relative_to(finished_run): p.read_bytes() for p in finished_run.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in finished_run.parent.iterdir()) == ["tiny"]  # no rerun left half-built beside it
+
+
+def test_overwrite_swaps_in_the_finished_rerun(capsys, tmp_path):
+    assert cli.main(["train", "--out", str(tmp_path), "--run-name", "r", *TINY, "--no-plots"]) == 0
+    (tmp_path / "r" / "stale.txt").write_text("from the first run")
+    code, _, err = run(["train", "--out", str(tmp_path), "--run-name", "r", "--overwrite", *TINY, "--no-plots", "--seed", "1"], capsys)
+    assert code == 0, err
+    assert not (tmp_path / "r" / "stale.txt").exists() and json.loads((tmp_path / "r" / "config.json").read_text())["seed"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_a_second_writer_is_refused(capsys, tmp_path):
+    from labrace.agents.runs import run_lock
+
+    with run_lock(tmp_path / "busy"):  # as another train.py writing the run would hold it
+        code, _, err = run(["train", "--out", str(tmp_path), "--run-name", "busy", "--overwrite", *TINY], capsys)
+    assert code == 2 and "being written by another train.py" in err
+    assert not (tmp_path / "busy").exists()
+
+
+def test_bad_input_leaves_no_folder_behind(capsys, tmp_path):
+    for bad in (["--hp", "learning_rate=abc"], ["--hp", "n_steps=0"], ["--seed", "-1"], ["--n-envs", "3000000"]):
+        code, _, err = run(["train", "--out", str(tmp_path), "--run-name", "x", *TINY, *bad], capsys)
+        assert code == 2, bad
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_reproduces_the_uninterrupted_run(capsys, tmp_path, monkeypatch):
+    """Interrupted at 1,900 steps and resumed from its 1,536-step checkpoint, a run ends exactly as the
+    uninterrupted run with the same seed (metrics.json equal but for wall-clock times and the resume record)."""
+    argv = ["--out", str(tmp_path), "--timesteps", "2304", "--checkpoint-every", "768", *TINY[2:], "--no-plots"]
+    assert cli.main(["train", "--run-name", "whole", *argv]) == 0
+    with monkeypatch.context() as patch:
+        _interrupt_training_at(patch, 1_900)
+        code, _, err = run(["train", "--run-name", "cut", *argv], capsys)
+    assert code == 130 and "--resume" in err
+    monitor_before = (tmp_path / "cut" / "monitor.csv").read_bytes()
+    code, out, _ = run(["train", "--run-name", "cut", "--resume", "--out", str(tmp_path), "--no-progress", "--no-plots"], capsys)
+    assert code == 0 and "resumed at step 1,536: identical to an uninterrupted run" in out
+    assert (tmp_path / "cut" / "monitor.csv").read_bytes() == monitor_before  # the first part of the curve is kept
+
+    def comparable(path):
+        def strip(value):
+            if isinstance(value, dict):
+                return {k: strip(v) for k, v in value.items() if k not in ("wall_seconds", "resumed", "resumed_at_step", "resumed_exactly")}
+            return [strip(v) for v in value] if isinstance(value, list) else value
+
+        return strip(json.loads(path.read_text()))
+
+    resumed = json.loads((tmp_path / "cut" / "metrics.json").read_text())["training"]["resumed"]
+    assert resumed == {"at_step": 1536, "identical_to_uninterrupted": True}
+    assert comparable(tmp_path / "cut" / "metrics.json") == comparable(tmp_path / "whole" / "metrics.json")
+    # only the newest two checkpoints are kept
+    assert sorted(p.name for p in (tmp_path / "whole" / "checkpoints").glob("*.zip")) == ["model_1536_steps.zip", "model_2304_steps.zip"]
+
+
+def test_ctrl_c_during_evaluation_resumes_without_training_again(capsys, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cli, "evaluate_run", interrupted)
+        code, _, err = run(["train", "--out", str(tmp_path), "--run-name", "e", *TINY, "--no-plots"], capsys)
+    assert code == 130 and "train.py train --resume --run-name e" in err
+    code, out, _ = run(["train", "--out", str(tmp_path), "--run-name", "e", "--resume", "--no-progress", "--no-plots"], capsys)
+    assert code == 0 and "training had finished before the interruption" in out
+    assert (tmp_path / "e" / "metrics.json").exists()
+
+
+# ---- evaluate: a run's files are read, never required to be writable ---------------------------
+
+
+def test_evaluate_a_read_only_run_into_another_folder_naming_every_setting(finished_run, capsys, tmp_path):
+    import os
+    import stat
+
+    mode = finished_run.stat().st_mode
+    os.chmod(finished_run, stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        for episodes in ("5", "6"):
+            code, _, err = run(["evaluate", str(finished_run), "--episodes", episodes, "--out", str(tmp_path / "ev")], capsys)
+            assert code == 0, err
+    finally:
+        os.chmod(finished_run, mode)
+    assert {p.name for p in (tmp_path / "ev").glob("metrics-*.json")} == {"metrics-baseline-5ep-seed12345.json", "metrics-baseline-6ep-seed12345.json"}
+
+
+def test_evaluate_reports_an_unloadable_or_mismatched_policy_in_one_line(finished_run, capsys, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    for damage, fragment in [
+        (lambda run: (run / "model.zip").write_bytes(b"PK\x03\x04 truncated"), "cannot load the policy"),
+        (lambda run: (run / "model.zip").unlink(), "has no saved model model.zip"),
+        (lambda run: (run / "model.json").write_text('{"format": 1, "ki'), "cannot load the policy"),
+    ]:
+        shutil.rmtree(broken, ignore_errors=True)
+        shutil.copytree(finished_run, broken)
+        damage(broken)
+        code, _, err = run(["evaluate", str(broken), "--episodes", "5"], capsys)
+        assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+        assert "zip.zip" not in err
+    code, _, err = run(["evaluate", str(finished_run), "--scenario", "pivotal_act", "--episodes", "5"], capsys)
+    assert code == 2 and "actions of shape (3,)" in err and "(4,)" in err
+    code, _, err = run(["evaluate", str(finished_run), "--episodes", "5", "--out", str(finished_run / "config.json")], capsys)
+    assert code == 2 and "is not a folder" in err
