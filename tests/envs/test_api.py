@@ -196,3 +196,27 @@ def test_supersuit_vector_path(name):
         obs, rewards, dones, infos = env.step(np.stack([space.sample() for _ in range(env.num_envs)]))
         assert np.all(np.isfinite(rewards))
     env.close()
+
+
+@pytest.mark.parametrize("name", list(ENVIRONMENTS))
+def test_vec_env_renders_every_game_in_every_mode(name, capsys):
+    ansi = labrace.make_vec(name, num_envs=2, seed=0, render_mode="ansi")
+    with pytest.raises(RuntimeError, match="call reset"):
+        ansi.render()
+    ansi.reset()
+    text = ansi.render()
+    assert text.startswith("game 0\n") and "\n\ngame 1\n" in text and text.count(name) == 2
+    rows = ansi.env_method("render")  # each row renders its own game
+    assert len(rows) == ansi.num_envs and rows[0] == ansi.game.render_ansi(ansi.batch_state, 0)
+    assert rows[-1] == ansi.game.render_ansi(ansi.batch_state, 1)
+
+    human = labrace.make_vec(name, num_envs=1, seed=0, render_mode="human")
+    human.reset()
+    capsys.readouterr()
+    assert human.render() is None
+    assert capsys.readouterr().out == human.game.render_ansi(human.batch_state, 0) + "\n"
+
+    rgb = labrace.make_vec(name, num_envs=2, seed=0, render_mode="rgb_array")
+    rgb.reset()
+    picture = rgb.render()
+    assert picture.dtype == np.uint8 and picture.ndim == 3
