@@ -165,15 +165,14 @@ class PrecipiceEquilibrium(Policy):
     """precipice_v0: the equilibrium safety of the config's information regime (P1–P3)."""
 
     def __init__(self, game: Any, name: str = "equilibrium") -> None:
-        from labrace.envs import precipice_v0
-
         self.name = name
         self.config = game.config
-        self._module = precipice_v0
 
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        from labrace.envs import precipice_v0 as m  # imported here, not held: a policy must pickle
+
         obs = np.asarray(observations, dtype=np.float64)
-        c, m = self.config, self._module
+        c = self.config
         if c.information == "none":
             safety = np.full(len(obs), m.no_information_safety(c.num_labs, c.enmity, c.capability_range))
         elif c.information == "private":
