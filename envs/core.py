@@ -140,14 +140,18 @@ def describe_config(config: Any, indent: str = "") -> str:
 
 
 def replace_config(config: ConfigT, overrides: Mapping[str, Any]) -> ConfigT:
-    """``dataclasses.replace`` with an error that lists the valid fields for an unknown one."""
+    """``dataclasses.replace`` with an error that lists the valid fields for an unknown one.
+
+    A config class may complete the overrides with the fields that follow them (its method
+    ``complete_overrides``: commons_v0's threshold keeps its share of the group's endowment)."""
     names = [f.name for f in dataclasses.fields(config)]
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise ValueError(
             f"unknown {type(config).__name__} field(s) {unknown}; valid fields are {names}"
         )
-    return dataclasses.replace(config, **overrides)
+    complete = getattr(config, "complete_overrides", None)
+    return dataclasses.replace(config, **(overrides if complete is None else complete(overrides)))
 
 
 def lookup_scenario(scenarios: Mapping[str, Scenario], name: str, env_name: str) -> Scenario:
