@@ -424,6 +424,7 @@ class CommonsGame(BatchedGame[CommonsConfig, CommonsState]):
     }
     scenarios = SCENARIOS
     config_class = CommonsConfig
+    episode_length_field = "num_rounds"  # PettingZoo's max_cycles sets it
 
     def __init__(self, config: CommonsConfig, background: str = "equilibrium") -> None:
         if not isinstance(config, CommonsConfig):

@@ -249,6 +249,9 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
     metadata: ClassVar[dict[str, Any]]
     #: the named scenarios of this environment
     scenarios: ClassVar[Mapping[str, Scenario]]
+    #: the config field that limits an episode's steps (PettingZoo's ``max_cycles`` is its alias);
+    #: None for a one-shot game
+    episode_length_field: ClassVar[str | None] = None
 
     config: ConfigT
     num_agents: int

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
+from types import SimpleNamespace
 
 import gymnasium
 import numpy as np
@@ -295,3 +297,49 @@ def test_every_api_object_pickles_and_deep_copies(name):
             step = _start_and_step(kind, env)
             twin = duplicate(env)  # mid-episode: the copy holds the state and the random stream
             assert _same(step(twin), step(env)), (name, kind)
+
+
+# --------------------------------------------------------------------------------------------
+# PettingZoo's max_cycles: an alias of each env's episode-length field
+# --------------------------------------------------------------------------------------------
+
+EPISODE_LENGTH = {"race_v0": "max_steps", "dsair_v0": "max_rounds", "commons_v0": "num_rounds"}
+
+
+@pytest.mark.parametrize("name", list(EPISODE_LENGTH))
+def test_pettingzoo_max_cycles(name):
+    from pettingzoo.test import max_cycles_test
+
+    module = load(name)
+    if name == "race_v0":  # random effort ends ~1% of race_v0's 4-step episodes in an accident (the test
+        # does not seed its episodes, and expects them to last exactly max_cycles): no accidents here
+        module = SimpleNamespace(
+            parallel_env=functools.partial(module.parallel_env, accident_rate=0.0),
+            env=functools.partial(module.env, accident_rate=0.0),
+        )
+    max_cycles_test(module)
+
+
+@pytest.mark.parametrize("name", list(EPISODE_LENGTH))
+def test_max_cycles_sets_the_episode_length_in_every_api(name):
+    field, module = EPISODE_LENGTH[name], load(name)
+    assert getattr(module.make_config(max_cycles=7), field) == 7
+    for env in (module.parallel_env(max_cycles=7), module.env(max_cycles=7), module.gym_env(max_cycles=7),
+                gymnasium.make(ENVIRONMENTS[name].gym_id, max_cycles=7), labrace.make_vec(name, num_envs=1, max_cycles=7)):
+        assert getattr(env.unwrapped.config if hasattr(env, "unwrapped") else env.config, field) == 7
+    assert getattr(module.make_config(max_cycles=7, **{field: 7}), field) == 7  # the same value twice is fine
+    with pytest.raises(ValueError, match=f"max_cycles is an alias of {name}'s {field}: give one of them; got max_cycles=7 and {field}=8"):
+        module.parallel_env(max_cycles=7, **{field: 8})
+    with pytest.raises(ValueError, match=r"max_cycles \(alias of " + field + r"\) must be an integer in \[1, "):
+        module.parallel_env(max_cycles=0)
+
+
+def test_precipice_is_one_shot_so_max_cycles_can_only_be_1():
+    from labrace.envs import precipice_v0
+
+    env = precipice_v0.parallel_env(max_cycles=1)
+    env.reset(seed=0)
+    _, _, terminations, _, _ = env.step({a: np.array([0.5], dtype=np.float32) for a in env.agents})
+    assert all(terminations.values())
+    with pytest.raises(ValueError, match=r"precipice_v0 is one-shot \(every episode is 1 step\): max_cycles must be 1; got 4"):
+        precipice_v0.parallel_env(max_cycles=4)
