@@ -84,7 +84,7 @@ class GameVecEnv(GameView, VecEnv):
         shape = (self.num_games, self.num_labs) + tuple(self.action_space.shape)
         if self.focal_lab is None:
             return actions.reshape(shape)
-        joint = np.empty(shape, dtype=actions.dtype if actions.dtype.kind in "iuf" else np.float64)
+        joint = np.empty(shape, dtype=actions.dtype if actions.dtype.kind in "iuf" else object)  # the check names a non-number
         joint[:, self.focal_lab] = actions
         observations = self.game.observe(self._state)  # (B, N, D)
         for policy, labs in self._background_groups:

@@ -343,3 +343,134 @@ def test_precipice_is_one_shot_so_max_cycles_can_only_be_1():
     assert all(terminations.values())
     with pytest.raises(ValueError, match=r"precipice_v0 is one-shot \(every episode is 1 step\): max_cycles must be 1; got 4"):
         precipice_v0.parallel_env(max_cycles=4)
+
+
+# --------------------------------------------------------------------------------------------
+# Actions: one rule in every API. Real numbers of the space's kind only: a Box takes finite reals
+# in its bounds (ints too), a Discrete / MultiDiscrete integers or integral floats; never a bool, a
+# string or a complex number. Each error names the environment, the lab (and the game of a batch)
+# and what the space allows, in one short line.
+# --------------------------------------------------------------------------------------------
+
+ACTION_VARIANTS = [
+    ("race_v0", {}),
+    ("race_v0", {"action_type": "discrete"}),
+    ("race_v0", {"scenario": "all_levers", "action_type": "discrete"}),
+    ("precipice_v0", {}),
+    ("dsair_v0", {}),
+    ("dsair_v0", {"scenario": "commitments"}),
+    ("commons_v0", {}),
+]
+ACTION_IDS = [f"{name}-{'-'.join(f'{v}' for v in kw.values()) or 'default'}" for name, kw in ACTION_VARIANTS]
+NON_NUMBERS = ["1", True, np.True_, 1 + 0j, 0.5 + 0.5j]
+NOT_INTEGERS = [np.nan, np.inf, 1.5]
+ACTION_APIS = ["parallel_env", "env", "gym_env", "gymnasium.make", "make_vec", "focal VecEnv", "batched core"]
+
+
+def _good_action(space):
+    if isinstance(space, gymnasium.spaces.Box):
+        return (space.low + space.high) / 2
+    return np.asarray(space.start, dtype=np.int64)  # Discrete: a 0-d array, MultiDiscrete: (k,)
+
+
+def _with_bad_entry(good, bad):
+    """``good`` with its first entry replaced by ``bad`` (an object array: numpy keeps what it is)."""
+    action = np.asarray(good, dtype=object).copy()
+    action[(0,) * action.ndim] = bad
+    return action if action.ndim else bad
+
+
+def _act_with_lab_1(api, name, kwargs, action):
+    """Give ``action`` to lab_1 (of game 1 in a batch), valid actions to every other lab, and step."""
+    from labrace.envs.vec_env import GameVecEnv
+
+    module = load(name)
+    space = module.make_game(**kwargs).action_space
+    good = _good_action(space)
+    if api == "parallel_env":
+        env = module.parallel_env(**kwargs)
+        env.reset(seed=0)
+        env.step({a: action if a == "lab_1" else good for a in env.agents})
+    elif api == "env":
+        env = module.env(**kwargs)
+        env.reset(seed=0)
+        for agent in list(env.agents):
+            env.step(action if agent == "lab_1" else good)
+    elif api in ("gym_env", "gymnasium.make"):
+        env = module.gym_env(focal_lab=1, **kwargs) if api == "gym_env" else gymnasium.make(ENVIRONMENTS[name].gym_id, focal_lab=1, **kwargs)
+        env.reset(seed=0)
+        env.step(action)
+    else:
+        # a numeric array where the action is numeric, else an object array (numpy keeps what each entry is)
+        kind = np.asarray(action).dtype
+        dtype = np.result_type(kind, good.dtype) if kind.kind in "iuf" else object
+        if isinstance(action, np.ndarray) and action.ndim == 0:
+            action = action[()]
+        game = module.make_game(**kwargs)
+        labs = game.num_agents
+        if api == "batched core":
+            batch = np.empty((2, labs) + space.shape, dtype=dtype)
+            batch[...] = good
+            batch[1, 1] = action
+            game.check_actions(batch, 2)
+            return
+        venv = labrace.make_vec(name, num_envs=2, seed=0, **kwargs) if api == "make_vec" else GameVecEnv(game, 2, seed=0, focal_lab=1)
+        venv.reset()
+        rows = np.empty((venv.num_envs,) + space.shape, dtype=dtype)
+        rows[...] = good
+        rows[labs + 1 if api == "make_vec" else 1] = action  # game 1, lab_1
+        venv.step(rows)
+
+
+def _assert_names_game_and_lab(error, name, space, batch):
+    from labrace.envs.core import _space_description
+
+    message = str(error.value)
+    assert "\n" not in message and len(message) < 250, message  # one short line, never the whole batch
+    assert message.startswith(name) and _space_description(space) in message, message
+    assert ("(game 1, lab_1)" if batch else "lab_1") in message, message
+
+
+@pytest.mark.parametrize("api", ACTION_APIS)
+@pytest.mark.parametrize("name,kwargs", ACTION_VARIANTS, ids=ACTION_IDS)
+def test_bad_actions_are_rejected_naming_the_game_and_the_lab_in_every_api(name, kwargs, api):
+    space = load(name).make_game(**kwargs).action_space
+    good = _good_action(space)
+    bad_values = NON_NUMBERS + (NOT_INTEGERS if not isinstance(space, gymnasium.spaces.Box) else [np.nan, np.inf, 2.0])
+    for bad in bad_values:
+        with pytest.raises(ValueError) as error:
+            _act_with_lab_1(api, name, kwargs, _with_bad_entry(good, bad))
+        _assert_names_game_and_lab(error, name, space, batch=api in ("make_vec", "focal VecEnv", "batched core"))
+        assert ("not a real number" in str(error.value)) == (bad in NON_NUMBERS), (bad, str(error.value))
+    if api not in ("make_vec", "focal VecEnv", "batched core"):  # a whole action of the wrong kind
+        for kind in (str, complex, bool):
+            with pytest.raises(ValueError, match=f"lab_1.*not a real number|not a real number.*lab_1|{name} action for lab_1"):
+                _act_with_lab_1(api, name, kwargs, np.asarray(good).astype(kind))
+
+
+@pytest.mark.parametrize("api", ["parallel_env", "env"])
+@pytest.mark.parametrize("name", ["dsair_v0", "commons_v0"])
+def test_a_bool_is_no_integer_action_whatever_the_other_labs_play(name, api):
+    module = load(name)
+    for others in (1, False):  # numpy would turn [True, 1, ...] into ints, [True, False, ...] into bools
+        env = module.parallel_env() if api == "parallel_env" else module.env()
+        env.reset(seed=0)
+        with pytest.raises(ValueError, match=rf"{name} action for lab_0 must be an integer in \[0, \d+\]; got True \(bool, not a real number\)"):
+            if api == "parallel_env":
+                env.step({a: True if a == "lab_0" else others for a in env.agents})
+            else:
+                for agent in list(env.agents):
+                    env.step(True if agent == "lab_0" else others)
+
+
+@pytest.mark.parametrize("api", ACTION_APIS)
+@pytest.mark.parametrize("name,kwargs", ACTION_VARIANTS, ids=ACTION_IDS)
+def test_numbers_of_the_space_kind_are_accepted_in_every_api(name, kwargs, api):
+    space = load(name).make_game(**kwargs).action_space
+    good = _good_action(space)
+    # a Box takes ints and Python lists; an integer space integral floats and numpy/Python ints
+    variants = [good, good.tolist(), good.astype(np.float32)] + ([] if isinstance(space, gymnasium.spaces.Box) else [good.astype(np.float64)])
+    if isinstance(space, gymnasium.spaces.Box):
+        variants.append(np.round(good).astype(np.int64))
+    for action in variants:
+        _act_with_lab_1(api, name, kwargs, action)
