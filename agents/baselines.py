@@ -37,8 +37,12 @@ Canonical models:
   ``AU``, ``VS`` (commits, SAFE inside an agreement) and ``VU`` (a fake committer); the other dsair
   baselines then never commit (:class:`NeverCommits`).
 * ``commons_v0``: ``fair_share`` (the menu level nearest one fair share per round), ``free_rider``
-  (the smallest level), ``altruist`` (the largest), ``equilibrium`` (fair share where the fair-share
-  profile is a Nash equilibrium, r >= M / (N E), else free ride).
+  (the smallest level), ``altruist`` (the largest), ``equilibrium`` (the menu level of the best
+  symmetric Nash equilibrium in which every lab gives that level every round, commons_v0 C4: fair
+  share on Milinski's menu where r >= M / (N E), else free ride; on Santos & Pacheco's menu (0, 2),
+  where everyone cooperating overshoots the threshold, free ride). A symmetric policy cannot play
+  the asymmetric equilibria (exactly enough contributors); where no symmetric profile of one level
+  is an equilibrium (e.g. santos_pacheco with 2 labs) it free rides.
 """
 
 from __future__ import annotations
@@ -165,15 +169,14 @@ class PrecipiceEquilibrium(Policy):
     """precipice_v0: the equilibrium safety of the config's information regime (P1–P3)."""
 
     def __init__(self, game: Any, name: str = "equilibrium") -> None:
-        from labrace.envs import precipice_v0
-
         self.name = name
         self.config = game.config
-        self._module = precipice_v0
 
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        from labrace.envs import precipice_v0 as m  # imported here, not held: a policy must pickle
+
         obs = np.asarray(observations, dtype=np.float64)
-        c, m = self.config, self._module
+        c = self.config
         if c.information == "none":
             safety = np.full(len(obs), m.no_information_safety(c.num_labs, c.enmity, c.capability_range))
         elif c.information == "private":
@@ -252,10 +255,20 @@ def _commons(target: Any, name: str) -> Callable[[Any], Policy]:
 
 
 def _commons_equilibrium_level(game: Any) -> float:
-    from labrace.envs.commons_v0 import fair_share_is_nash
+    """The level of the best symmetric Nash equilibrium in which every lab gives one menu level
+    every round (C4; ties: the larger level); the smallest level where no such profile is known."""
+    from labrace.envs.commons_v0 import symmetric_deviation_gain, symmetric_payoff
 
     c = game.config
-    return 1.0 if fair_share_is_nash(c.risk, c.threshold, c.num_labs, c.endowment) else 0.0
+    best, best_payoff = min(c.levels), -np.inf
+    for level in sorted(c.levels):
+        gain = symmetric_deviation_gain(c, level)
+        if gain is None or gain > 1e-9 * c.endowment:
+            continue
+        payoff = symmetric_payoff(c, level)
+        if payoff >= best_payoff - 1e-9 * c.endowment:
+            best, best_payoff = level, payoff
+    return best
 
 
 def _fixed(allocation: Sequence[float], name: str) -> Callable[[Any], Policy]:

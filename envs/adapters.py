@@ -256,12 +256,39 @@ class EntryPoints:
         return iter(dataclasses.astuple(self))
 
 
+def max_cycles_overrides(game_class: type[BatchedGame], overrides: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """PettingZoo's ``max_cycles`` as an alias of the game's episode-length field (race_v0
+    ``max_steps``, dsair_v0 ``max_rounds``, commons_v0 ``num_rounds``): (that field, the overrides
+    with the alias replaced). A one-shot game (precipice_v0) takes ``max_cycles=1`` only."""
+    name, field = game_class.metadata["name"], game_class.episode_length_field
+    overrides = dict(overrides)
+    cycles = overrides.pop("max_cycles")
+    if field is None:
+        if isinstance(cycles, bool) or cycles != 1:
+            raise ValueError(f"{name} is one-shot (every episode is 1 step): max_cycles must be 1; got {cycles!r}")
+        return None, overrides
+    if field in overrides and overrides[field] != cycles:
+        raise ValueError(
+            f"max_cycles is an alias of {name}'s {field}: give one of them; got max_cycles={cycles!r} and {field}={overrides[field]!r}"
+        )
+    overrides[field] = cycles
+    return field, overrides
+
+
 def entry_points(game_class: type[BatchedGame], module: str) -> EntryPoints:
     name = game_class.metadata["name"]
     scenarios = game_class.scenarios
 
     def make_config(scenario: str = "baseline", config: Any = None, **overrides: Any) -> Any:
-        return resolve_config(scenarios, name, scenario, config, overrides)
+        if "max_cycles" not in overrides:
+            return resolve_config(scenarios, name, scenario, config, overrides)
+        field, overrides = max_cycles_overrides(game_class, overrides)
+        try:
+            return resolve_config(scenarios, name, scenario, config, overrides)
+        except ValueError as error:  # name the argument the caller gave
+            if field is None or not str(error).startswith(f"{field} "):
+                raise
+            raise ValueError(f"max_cycles (alias of {field}){str(error)[len(field):]}") from None
 
     def make_game(scenario: str = "baseline", config: Any = None, **overrides: Any) -> BatchedGame:
         game_config = make_config(scenario, config, **overrides)

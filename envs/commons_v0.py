@@ -21,6 +21,13 @@ Each round a lab contributes ``level * f`` where ``f = M / (N R)`` is the *fair 
 (20 € each, half the endowment); so the menu is "nothing", "fair share", "double the fair share".
 Contributions are capped by what a lab still holds.
 
+Threshold
+---------
+``threshold=None`` (the default) is half the group's endowment, ``M = N E / 2`` (Milinski's 120 of
+6 x 40). Changing ``num_labs`` or ``endowment`` of a scenario without giving ``threshold`` keeps the
+scenario's ``M / (N E)`` (its critical risk, C2): ``make_config("baseline", num_labs=2)`` has
+``M = 40``.
+
 Closed forms (equation numbers refer to the list here)
 ------------------------------------------------------
 (C1) Expected payoff of a lab that contributed ``x`` in total when the group contributed ``X``:
@@ -44,7 +51,16 @@ x) sum_k C(N-1, k) x^k (1 - x)^(N-1-k) [Pi_C(k + 1) - Pi_D(k)]`` (:func:`santos_
 This environment is that game with ``R = 1``, ``E = b``, ``M = M_c c b``, ``levels = (0, N / M_c)``
 and ``catastrophe_loss="endowment"`` (scenario ``santos_pacheco``).
 
-The closed forms (C1, C2) follow directly from the model (they are derived here, and checked
+(C4) Symmetric profiles on any menu: when every lab gives level ``L`` every round (total ``T =
+min(R L f, E)``), a lab's payoff depends on its own total alone and falls with it on each side of
+the threshold, so its best deviation is either the smallest total it can give or the smallest total
+that still meets ``M`` given the others' ``(N - 1) T`` (:func:`smallest_total_at_least` enumerates
+the totals R menu levels can make); the profile is a Nash equilibrium iff neither pays
+(:func:`symmetric_deviation_gain`, :func:`symmetric_payoff`). On a menu without one fair share,
+e.g. Santos & Pacheco's ``(0, 2)``, everyone cooperating overshoots ``M`` and a defector gains ``c
+b``; everyone defecting is an equilibrium there (a lone cooperator cannot reach ``M``).
+
+The closed forms (C1, C2, C4) follow directly from the model (they are derived here, and checked
 numerically against this environment: no profitable unilateral deviation on a grid, Monte Carlo
 against closed form); (C3) is as given by Santos & Pacheco.
 
@@ -90,6 +106,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
@@ -116,6 +134,10 @@ _LEVEL_NAMES = {0.0: "nothing", 0.5: "half_share", 1.0: "fair_share", 2.0: "doub
 NUM_OWN_SLOTS = 4
 #: relative tolerance on reaching the threshold (sums of fair shares in floating point)
 THRESHOLD_TOLERANCE = 1e-9
+#: the default threshold's share of the group's endowment, M / (N E): Milinski's 120 of 6 x 40
+DEFAULT_THRESHOLD_SHARE = 0.5
+#: most partial sums :func:`smallest_total_at_least` enumerates before it gives up (returns None)
+MAX_PARTIAL_SUMS = 100_000
 
 
 def level_name(level: float) -> str:
@@ -129,7 +151,7 @@ class CommonsConfig:
     num_labs: int = 6  # N
     endowment: float = 40.0  # E per lab
     num_rounds: int = 10  # R
-    threshold: float = 120.0  # M, total contributions needed
+    threshold: float | None = None  # M, total contributions needed; None: half the group's endowment, N E / 2
     risk: float = 0.9  # r, probability of catastrophe if the threshold is missed
     levels: tuple[float, ...] = (0.0, 1.0, 2.0)  # contribution menu, in fair shares per round
     catastrophe_loss: str = "kept"  # "kept" (Milinski: lose what you kept) | "endowment" (Santos & Pacheco: lose E)
@@ -139,11 +161,14 @@ class CommonsConfig:
         set_("num_labs", check_int("num_labs", self.num_labs, 2, 20))
         set_("endowment", check_float("endowment", self.endowment, 0.0, 1e6, low_open=True))
         set_("num_rounds", check_int("num_rounds", self.num_rounds, 1, 1000))
+        group_endowment = self.num_labs * self.endowment
+        if self.threshold is None:
+            set_("threshold", DEFAULT_THRESHOLD_SHARE * group_endowment)
         set_("threshold", check_float("threshold", self.threshold, 0.0, 1e9, low_open=True))
-        if self.threshold > self.num_labs * self.endowment:
+        if self.threshold > group_endowment:
             raise ValueError(
-                f"threshold must be in (0, num_labs * endowment] = (0, {self.num_labs * self.endowment:g}] "
-                f"(reachable); got {self.threshold:g}"
+                f"threshold must be in (0, num_labs * endowment] = (0, {group_endowment:g}] (reachable); "
+                f"got {self.threshold:g}: set threshold with num_labs and endowment (None: N E / 2 = {group_endowment / 2:g})"
             )
         set_("risk", check_float("risk", self.risk, 0.0, 1.0))
         levels = self.levels
@@ -157,6 +182,19 @@ class CommonsConfig:
             raise ValueError(f"levels must list 1 to 10 distinct numbers in [0, 100], one of them > 0; got {levels!r}")
         set_("levels", levels)
         check_choice("catastrophe_loss", self.catastrophe_loss, LOSS_RULES)
+
+    def complete_overrides(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """Field overrides (``make_config``, every constructor) with the threshold rescaled: a new
+        ``num_labs`` or ``endowment`` without a new ``threshold`` keeps the threshold's share of the
+        group's endowment, ``M / (N E)`` (the critical risk of C2), so a scenario keeps its meaning."""
+        overrides = dict(overrides)
+        if "threshold" in overrides or not {"num_labs", "endowment"} & overrides.keys():
+            return overrides
+        num_labs, endowment = overrides.get("num_labs", self.num_labs), overrides.get("endowment", self.endowment)
+        if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (num_labs, endowment)):
+            share = self.threshold / (self.num_labs * self.endowment)  # (bad values: validation names them)
+            overrides["threshold"] = min(share, 1.0) * num_labs * endowment
+        return overrides
 
     @property
     def fair_share_per_round(self) -> float:
@@ -290,6 +328,67 @@ def fair_share_is_nash(risk: float, threshold: float, num_labs: int, endowment: 
     return bool(risk >= critical_risk(threshold, num_labs, endowment) * (1.0 - 1e-12))
 
 
+def smallest_total_at_least(config: CommonsConfig, need: float, max_sums: int = MAX_PARTIAL_SUMS) -> float | None:
+    """(C4) The smallest total a lab can contribute over the R rounds that is at least ``need``
+    (each round a menu amount, capped by what it still holds; ``inf`` if no total reaches
+    ``need``); None if the menu has more than ``max_sums`` distinct partial sums below ``need``."""
+    amounts = np.array(sorted({amount for _, amount in config.menu}))
+    E, R = config.endowment, config.num_rounds
+    floor = min(R * amounts[0], E)  # the least a lab can give: the smallest level every round
+    if need <= floor:
+        return floor
+    if need > E:
+        return math.inf
+    # totals are R * smallest + the sum of R increments (0 included): enumerate the increments' sums
+    # below what is needed; a sum reaching it is final (the remaining rounds add increment 0)
+    increments, target = amounts - amounts[0], need - R * amounts[0]
+    best, partial = math.inf, np.zeros(1)
+    for _ in range(R):
+        sums = (partial[:, None] + increments[None, :]).ravel()
+        reached = sums >= target
+        if reached.any():
+            best = min(best, float(sums[reached].min()))
+        below = sums[~reached]
+        _, first = np.unique(np.round(below / E, 12), return_index=True)  # one of each (float) value
+        below = below[first]
+        if len(below) > max_sums:
+            return None
+        if len(below) == len(partial):  # with increment 0 the sums only grow: nothing new to reach
+            break
+        partial = below
+    return min(R * amounts[0] + best, E)
+
+
+def symmetric_payoff(config: CommonsConfig, level: float) -> float:
+    """(C4) Every lab's expected payoff (C1) when each gives ``level`` fair shares every round."""
+    c = config
+    own = min(c.num_rounds * level * c.fair_share_per_round, c.endowment)
+    return float(expected_payoff(own, c.num_labs * own, c.endowment, c.threshold, c.risk, c.catastrophe_loss))
+
+
+def symmetric_deviation_gain(config: CommonsConfig, level: float) -> float | None:
+    """(C4) The most one lab gains in expected payoff (C1) by deviating alone, with any sequence of
+    menu levels, from every lab contributing ``level`` fair shares every round: ``<= 0`` iff that
+    symmetric profile is a Nash equilibrium. None where :func:`smallest_total_at_least` gives up.
+
+    Payoffs depend on a lab's total alone and fall with it on each side of the threshold, so the
+    best deviations are the smallest total (missing the threshold, or meeting it anyway) and the
+    smallest total that still meets the threshold given the others' contributions."""
+    c = config
+    own = min(c.num_rounds * level * c.fair_share_per_round, c.endowment)
+    others = (c.num_labs - 1) * own
+
+    def payoff(total: float) -> float:
+        return float(expected_payoff(total, others + total, c.endowment, c.threshold, c.risk, c.catastrophe_loss))
+
+    least = smallest_total_at_least(c, -math.inf)
+    meeting = smallest_total_at_least(c, c.threshold * (1.0 - THRESHOLD_TOLERANCE) - others)
+    if meeting is None:
+        return None
+    deviations = [least] + ([meeting] if math.isfinite(meeting) else [])
+    return max(payoff(total) for total in deviations) - symmetric_payoff(c, level)
+
+
 def santos_pacheco_payoffs(k: Any, num_labs: int, min_cooperators: int, risk: float, b: float = 1.0, c: float = 0.1) -> tuple[Any, Any]:
     """(C3) ``(Pi_D(k), Pi_C(k))``: payoffs of a defector / cooperator in a group with ``k`` cooperators."""
     k = np.asarray(k)
@@ -325,6 +424,7 @@ class CommonsGame(BatchedGame[CommonsConfig, CommonsState]):
     }
     scenarios = SCENARIOS
     config_class = CommonsConfig
+    episode_length_field = "num_rounds"  # PettingZoo's max_cycles sets it
 
     def __init__(self, config: CommonsConfig, background: str = "equilibrium") -> None:
         if not isinstance(config, CommonsConfig):

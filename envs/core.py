@@ -140,14 +140,18 @@ def describe_config(config: Any, indent: str = "") -> str:
 
 
 def replace_config(config: ConfigT, overrides: Mapping[str, Any]) -> ConfigT:
-    """``dataclasses.replace`` with an error that lists the valid fields for an unknown one."""
+    """``dataclasses.replace`` with an error that lists the valid fields for an unknown one.
+
+    A config class may complete the overrides with the fields that follow them (its method
+    ``complete_overrides``: commons_v0's threshold keeps its share of the group's endowment)."""
     names = [f.name for f in dataclasses.fields(config)]
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise ValueError(
             f"unknown {type(config).__name__} field(s) {unknown}; valid fields are {names}"
         )
-    return dataclasses.replace(config, **overrides)
+    complete = getattr(config, "complete_overrides", None)
+    return dataclasses.replace(config, **(overrides if complete is None else complete(overrides)))
 
 
 def lookup_scenario(scenarios: Mapping[str, Scenario], name: str, env_name: str) -> Scenario:
@@ -245,6 +249,9 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
     metadata: ClassVar[dict[str, Any]]
     #: the named scenarios of this environment
     scenarios: ClassVar[Mapping[str, Scenario]]
+    #: the config field that limits an episode's steps (PettingZoo's ``max_cycles`` is its alias);
+    #: None for a one-shot game
+    episode_length_field: ClassVar[str | None] = None
 
     config: ConfigT
     num_agents: int
@@ -315,8 +322,9 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
             try:
                 for i, agent in enumerate(agents):
                     action = actions[agent]
-                    if getattr(action, "shape", None) != shape:  # lists, scalars, wrong shapes: the general path
-                        raise ValueError("shape")
+                    # lists, scalars, wrong shapes, arrays of anything but real numbers: the general path
+                    if type(action) is not np.ndarray or action.shape != shape or action.dtype.kind not in "fiu":
+                        raise ValueError("general path")
                     batch[0, i] = action
             except (ValueError, TypeError):
                 pass  # the general path below names the culprit
@@ -327,13 +335,25 @@ class BatchedGame(abc.ABC, Generic[ConfigT, StateT]):
                 total = sum(values)
                 if total == total and min(values) >= bounds[0] and max(values) <= bounds[1]:
                     return batch
-        try:
-            batch = np.asarray([actions[a] for a in agents])[None]
-        except ValueError:  # ragged: find the culprit with a per-agent check
-            batch = None
-        if batch is None or batch.dtype == object:
-            batch = np.stack([self.check_agent_action(a, actions[a]) for a in agents])[None]
-        return self.check_actions(batch, 1)
+        values = [actions[a] for a in agents]
+        discrete = self._discrete_range
+        if discrete is not None and all(type(v) in _INT_TYPES for v in values):  # Discrete: ints, the common case
+            if min(values) >= discrete[0] and max(values) <= discrete[1]:
+                return np.array(values, dtype=np.int64)[None]
+        if all(map(_plain_numbers, values)):  # numpy cannot hide a bool or a string among them
+            try:
+                batch = np.asarray(values)[None]
+            except ValueError:  # ragged: the per-agent check below names the culprit
+                batch = None
+            if batch is not None and batch.dtype != object:
+                return self.check_actions(batch, 1)
+        return np.stack([self.check_agent_action(a, v) for a, v in zip(agents, values)])[None]
+
+    @functools.cached_property
+    def _discrete_range(self) -> tuple[int, int] | None:
+        """(lowest, highest) action of a Discrete action space (a faster check); None otherwise."""
+        space = self.action_space
+        return (int(space.start), int(space.start + space.n - 1)) if isinstance(space, spaces.Discrete) else None
 
     @functools.cached_property
     def _action_bounds(self) -> tuple[float, float] | None:
@@ -356,6 +376,52 @@ def _space_description(space: spaces.Space) -> str:
     return str(space)
 
 
+#: the rule for every action of every API (PettingZoo parallel and AEC, Gymnasium, the VecEnv, the
+#: batched core): real numbers only, never a bool, a string or a complex number; a Box takes any
+#: finite real in its bounds, a Discrete or MultiDiscrete an integer or an integral float in range
+_REAL_KINDS = "fiu"
+
+
+#: the integer types a Discrete action usually comes as (``bool`` is not among them)
+_INT_TYPES = frozenset({int, np.int64, np.int32, np.intp})
+
+
+def _plain_numbers(value: Any) -> bool:
+    """Whether ``value`` is a real number or a numeric array (no bool, string, complex or object
+    inside): values that numpy can stack without hiding what they are."""
+    if type(value) is np.ndarray:
+        return value.dtype.kind in _REAL_KINDS
+    return type(value) in (int, float) or isinstance(value, (np.integer, np.floating))
+
+
+def _is_real_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+_is_real_numbers = np.frompyfunc(_is_real_number, 1, 1)
+
+
+def _as_action_array(actions: Any) -> np.ndarray:
+    """``actions`` as an array; anything but an array or a plain number becomes an object array, so
+    that no bool, string or complex number is hidden by numpy's type promotion."""
+    if isinstance(actions, np.ndarray):
+        return actions
+    if _plain_numbers(actions):
+        return np.asarray(actions)
+    return np.asarray(actions, dtype=object)
+
+
+def _describe(value: Any) -> str:
+    """A non-number as an error shows it: its value and its type."""
+    value = value.item() if isinstance(value, np.generic) else value
+    text = repr(value)
+    return f"{text if len(text) <= 40 else text[:37] + '...'} ({type(value).__name__}, not a real number)"
+
+
+def _show(value: float) -> str:
+    return "NaN" if math.isnan(value) else f"{value:g}"
+
+
 def check_action_batch(
     space: spaces.Space,
     actions: Any,
@@ -364,64 +430,69 @@ def check_action_batch(
     agent: str | None = None,
     bounds: tuple[float, float] | None = None,
 ) -> np.ndarray:
-    """Vectorised action check for Box, Discrete and MultiDiscrete spaces.
+    """Vectorised action check for Box, Discrete and MultiDiscrete spaces (the rule above).
 
     ``batch_shape`` is ``()`` for one agent's action, ``(B, N)`` for a batch. Errors name the
-    agent (``agent`` or ``lab_i`` from the batch position) and what the space allows.
+    environment, the agent (``agent``, or ``game b, lab_i`` from the batch position), the first
+    offending value and what the space allows; never the whole batch.
     """
     who = f"{env_name} action for {agent}" if agent is not None else f"{env_name} actions"
     expected_shape = tuple(batch_shape) + tuple(space.shape)
-    if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
-        try:
-            array = np.asarray(actions)
-        except Exception as exc:  # ragged input and the like
-            raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}") from exc
-        if array.shape != expected_shape:
-            raise ValueError(f"{who} must have shape {expected_shape}; got shape {array.shape}")
-        if array.dtype.kind in "iu":
-            ints = array.astype(np.int64, copy=False)
-        elif array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
-            ints = array.astype(np.int64)
-        else:
-            raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}")
-        if isinstance(space, spaces.Discrete):
-            bad = (ints < space.start) | (ints >= space.start + space.n)
-        else:  # MultiDiscrete: the last axes hold one entry per component
-            bad = (ints < space.start) | (ints >= space.start + space.nvec)
-        if bad.any():
-            value = int(ints[np.unravel_index(np.argmax(bad), bad.shape)])
-            raise ValueError(
-                f"{who} must be {_space_description(space)}; got {value}{_first_bad(bad, batch_shape, agent)}"
-            )
-        return ints
-    if isinstance(space, spaces.Box):
-        if (
-            bounds is not None
-            and type(actions) is np.ndarray
-            and actions.dtype in (np.float64, np.float32)  # float32: as policies give them, read as they are
-            and actions.shape == expected_shape
-        ):
-            if actions.size and actions.min() >= bounds[0] and actions.max() <= bounds[1]:
-                return actions  # the common case, checked with two whole-array reductions (NaN fails both)
-        try:
-            array = np.asarray(actions, dtype=np.float64)
-        except Exception as exc:
-            raise ValueError(f"{who} must be {_space_description(space)}; got {actions!r}") from exc
-        if array.shape != expected_shape:
-            raise ValueError(f"{who} must have shape {expected_shape}; got shape {array.shape}")
+    box = isinstance(space, spaces.Box)
+    if not box and not isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
+        raise TypeError(f"unsupported action space {space}")
+    if (
+        box
+        and bounds is not None
+        and type(actions) is np.ndarray
+        and actions.dtype in (np.float64, np.float32)  # float32: as policies give them, read as they are
+        and actions.shape == expected_shape
+    ):
+        if actions.size and actions.min() >= bounds[0] and actions.max() <= bounds[1]:
+            return actions  # the common case, checked with two whole-array reductions (NaN fails both)
+    try:
+        array = _as_action_array(actions)
+    except (ValueError, TypeError):  # ragged input and the like
+        raise ValueError(f"{who} must have shape {expected_shape}; got a ragged sequence") from None
+    real = None
+    if array.dtype.kind not in _REAL_KINDS:  # bools, strings, complex numbers, objects
+        real = np.asarray(_is_real_numbers(array), dtype=bool) if array.dtype == object else np.zeros(array.shape, dtype=bool)
+    if array.shape != expected_shape:
+        if array.ndim == 0 and real is not None and not real:  # a lone non-number: say what it is
+            raise ValueError(f"{who} must be {_space_description(space)}; got {_describe(array[()])}")
+        raise ValueError(f"{who} must have shape {expected_shape}; got shape {array.shape}")
+    if real is not None:
+        if not real.all():
+            value = array[np.unravel_index(np.argmin(real), real.shape)]
+            raise ValueError(f"{who} must be {_space_description(space)}; got {_describe(value)}{_first_bad(~real, batch_shape, agent)}")
+        array = array.astype(np.float64)  # real numbers of Python or numpy types
+    if box:
+        array = np.asarray(array, dtype=np.float64)
         if bounds is not None and array.size and array.min() >= bounds[0] and array.max() <= bounds[1]:
             return array  # the common case: two whole-array reductions (NaN fails both)
         nan = ~np.isfinite(array)
         if nan.any():
-            raise ValueError(f"{who} contains NaN or infinite values{_first_bad(nan, batch_shape, agent)}")
+            value = array[np.unravel_index(np.argmax(nan), nan.shape)]
+            raise ValueError(f"{who} must be {_space_description(space)}; got {_show(value)}{_first_bad(nan, batch_shape, agent)}")
         bad = (array < space.low) | (array > space.high)
         if bad.any():
             value = array[np.unravel_index(np.argmax(bad), bad.shape)]
-            raise ValueError(
-                f"{who} must be {_space_description(space)}; got {value:g}{_first_bad(bad, batch_shape, agent)}"
-            )
+            raise ValueError(f"{who} must be {_space_description(space)}; got {value:g}{_first_bad(bad, batch_shape, agent)}")
         return array
-    raise TypeError(f"unsupported action space {space}")
+    if array.dtype.kind == "f":  # integral floats are integers; NaN, inf and 1.5 are not
+        fractional = ~np.isfinite(array) | (array != np.round(array))
+        if fractional.any():
+            value = array[np.unravel_index(np.argmax(fractional), fractional.shape)]
+            raise ValueError(f"{who} must be {_space_description(space)}; got {_show(value)}{_first_bad(fractional, batch_shape, agent)}")
+    ints = array.astype(np.int64, copy=False)
+    if isinstance(space, spaces.Discrete):
+        bad = (ints < space.start) | (ints >= space.start + space.n)
+    else:  # MultiDiscrete: the last axes hold one entry per component
+        bad = (ints < space.start) | (ints >= space.start + space.nvec)
+    if bad.any():
+        value = int(ints[np.unravel_index(np.argmax(bad), bad.shape)])
+        raise ValueError(f"{who} must be {_space_description(space)}; got {value}{_first_bad(bad, batch_shape, agent)}")
+    return ints
 
 
 def _first_bad(bad: np.ndarray, batch_shape: tuple[int, ...], agent: str | None) -> str:

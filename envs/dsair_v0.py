@@ -888,6 +888,7 @@ class DsairGame(BatchedGame[DsairConfig, DsairState]):
     }
     scenarios = SCENARIOS
     config_class = DsairConfig
+    episode_length_field = "max_rounds"  # PettingZoo's max_cycles sets it
 
     def __init__(self, config: DsairConfig, background: Any = "risk_dominant") -> None:
         if not isinstance(config, DsairConfig):

@@ -1430,6 +1430,7 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
     }
     scenarios = SCENARIOS
     config_class = RaceConfig
+    episode_length_field = "max_steps"  # PettingZoo's max_cycles sets it
 
     def __init__(self, config: RaceConfig, background: str = "balanced") -> None:
         if not isinstance(config, RaceConfig):

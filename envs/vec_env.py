@@ -19,7 +19,9 @@ All games share one random stream: ``seed(s)`` (or ``seed=`` at construction) ma
 batch reproducible, and with one game it reproduces the PettingZoo env (every lab a row) or the
 ``FocalLabEnv`` (focal form) seeded with ``s`` exactly. ``get_attr``/``set_attr``/``env_method``
 resolve names on the game (``config``, ``num_agents``, …) and then on this VecEnv, and return one
-entry per requested row: rows share one game object. No rule of any game is implemented here.
+entry per requested row: rows share one game object; ``env_method("render")`` renders each
+row's game. ``render()`` shows every game: text tables (``ansi``, printed for ``human``) or the
+tiled pictures (``rgb_array``). No rule of any game is implemented here.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 from gymnasium.utils import seeding
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
-from labrace.envs.adapters import GameView, check_render_mode, group_by_policy, policy_actions
+from labrace.envs.adapters import GameView, check_render_mode, group_by_policy, policy_actions, render_game
 from labrace.envs.core import BatchedGame, check_int
 
 
@@ -83,7 +85,7 @@ class GameVecEnv(GameView, VecEnv):
         shape = (self.num_games, self.num_labs) + tuple(self.action_space.shape)
         if self.focal_lab is None:
             return actions.reshape(shape)
-        joint = np.empty(shape, dtype=actions.dtype if actions.dtype.kind in "iuf" else np.float64)
+        joint = np.empty(shape, dtype=actions.dtype if actions.dtype.kind in "iuf" else object)  # the check names a non-number
         joint[:, self.focal_lab] = actions
         observations = self.game.observe(self._state)  # (B, N, D)
         for policy, labs in self._background_groups:
@@ -143,6 +145,28 @@ class GameVecEnv(GameView, VecEnv):
     def close(self) -> None:
         pass
 
+    def render(self, mode: str | None = None) -> Any:
+        """Every game at once: ``ansi`` returns their text tables (one block per game), ``human``
+        prints them, ``rgb_array`` tiles their pictures (SB3's ``VecEnv.render``)."""
+        if self.render_mode in ("ansi", "human") and mode in (None, self.render_mode):
+            text = "\n\n".join(self._render_text(b) for b in range(self.num_games))
+            if self.render_mode == "human":
+                print(text)
+                return None
+            return text
+        if self.render_mode is not None and mode in (None, self.render_mode):
+            self._require_state()
+        return super().render(mode)  # rgb_array, and SB3's warnings for a missing or other mode
+
+    def _render_text(self, game: int) -> str:
+        self._require_state()
+        table = self.game.render_ansi(self._state, game)
+        return table if self.num_games == 1 else f"game {game}\n{table}"
+
+    def _require_state(self) -> None:
+        if self._state is None:
+            raise RuntimeError(f"{self.game.name}: call reset() before render()")
+
     def get_images(self) -> Sequence[np.ndarray | None]:
         if self._state is None:
             return [None] * self.num_envs
@@ -166,8 +190,14 @@ class GameVecEnv(GameView, VecEnv):
         setattr(self._owner(attr_name), attr_name, value)
 
     def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
+        if method_name == "render":  # each row's own game, as a sub-env renders itself
+            return [self._render_row(row) for row in self._get_indices(indices)]
         method = getattr(self._owner(method_name), method_name)
         return [method(*method_args, **method_kwargs) for _ in self._get_indices(indices)]
+
+    def _render_row(self, row: int) -> Any:
+        game, _ = self._lab_of_row(row)
+        return render_game(self.game, self._state, self.render_mode, game)
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]

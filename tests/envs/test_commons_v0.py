@@ -240,3 +240,75 @@ def test_invariants_hold_for_random_configs_and_actions(config, seed):
         np.testing.assert_allclose(state.kept + state.contributed, config.endowment)
     assert result.terminated.all() and np.isin(result.info["outcome"], [C.TARGET_MET, C.CATASTROPHE, C.SPARED]).all()
     assert 0.0 < C.critical_risk(config.threshold, config.num_labs, config.endowment) <= 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# The threshold follows the number of labs; the equilibrium baseline is a Nash equilibrium
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", list(C.SCENARIOS))
+@pytest.mark.parametrize("num_labs", [2, 3, 6, 20])
+def test_every_scenario_takes_any_number_of_labs_keeping_its_threshold_share(scenario, num_labs):
+    base = C.make_config(scenario)
+    config = C.make_config(scenario, num_labs=num_labs)
+    share = base.threshold / (base.num_labs * base.endowment)
+    assert config.threshold == pytest.approx(share * num_labs * config.endowment)
+    assert C.critical_risk(config.threshold, num_labs, config.endowment) == pytest.approx(share)
+    C.parallel_env(scenario, num_labs=num_labs).reset(seed=0)
+
+
+def test_an_explicit_threshold_wins_and_a_bad_one_says_which_field_to_set():
+    assert C.CommonsConfig(num_labs=2).threshold == 40.0  # None: half the group's endowment
+    assert C.make_config(num_labs=2, threshold=30.0).threshold == 30.0
+    assert C.make_config(endowment=20.0).threshold == 60.0
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, num_labs \* endowment\] = \(0, 80\].*got 120: set threshold"):
+        C.make_config(num_labs=2, threshold=120.0)
+
+
+def _deviation_payoffs(config: C.CommonsConfig, level: float) -> tuple[float, float]:
+    """(payoff of the symmetric profile at ``level``, best payoff of a lone deviator) by brute force
+    over every sequence of menu levels (as multisets: only the total matters), with (C1)."""
+    from itertools import combinations_with_replacement
+
+    f, E = config.fair_share_per_round, config.endowment
+    own = min(config.num_rounds * level * f, E)
+    others = (config.num_labs - 1) * own
+
+    def payoff(total):
+        return float(C.expected_payoff(total, others + total, E, config.threshold, config.risk, config.catastrophe_loss))
+
+    totals = {min(sum(levels) * f, E) for levels in combinations_with_replacement(config.levels, config.num_rounds)}
+    return payoff(own), max(payoff(total) for total in totals)
+
+
+@pytest.mark.parametrize("scenario", list(C.SCENARIOS))
+@pytest.mark.parametrize("num_labs", [3, 6])
+def test_the_equilibrium_baseline_is_a_nash_equilibrium(scenario, num_labs):
+    game = C.make_game(scenario, num_labs=num_labs)
+    obs = game.observe(game.reset(np.random.default_rng(0), 1))[0]
+    level = game.config.levels[int(make_baseline("equilibrium", game).act(obs)[0])]
+    played, best_deviation = _deviation_payoffs(game.config, level)
+    assert best_deviation <= played + 1e-9, (level, played, best_deviation)
+    assert C.symmetric_deviation_gain(game.config, level) == pytest.approx(best_deviation - played, abs=1e-9)
+
+
+def test_santos_pacheco_everyone_cooperating_overshoots_and_is_not_the_equilibrium():
+    config = C.make_config("santos_pacheco")  # 3 cooperators of 6 meet the threshold
+    played, best_deviation = _deviation_payoffs(config, 2.0)
+    assert (played, best_deviation) == pytest.approx((0.9, 1.0))  # a defector keeps 1.0
+    assert C.symmetric_deviation_gain(config, 2.0) == pytest.approx(0.1)
+    game = C.make_game("santos_pacheco")
+    obs = game.observe(game.reset(np.random.default_rng(0), 1))[0]
+    assert np.all(make_baseline("equilibrium", game).act(obs) == 0)  # everyone defecting: 0.7 each, no lone gain
+
+
+@pytest.mark.parametrize("levels", [(0.0, 1.0, 2.0), (0.0, 0.5, 1.0, 2.0), (0.5, 1.5), (0.0, 3.0)])
+@pytest.mark.parametrize("risk", [0.1, 0.5, 0.9])
+@pytest.mark.parametrize("catastrophe_loss", C.LOSS_RULES)
+def test_symmetric_deviation_gain_matches_brute_force(levels, risk, catastrophe_loss):
+    config = C.make_config(num_labs=4, num_rounds=4, levels=levels, risk=risk, catastrophe_loss=catastrophe_loss)
+    for level in levels:
+        played, best_deviation = _deviation_payoffs(config, level)
+        assert C.symmetric_payoff(config, level) == pytest.approx(played)
+        assert C.symmetric_deviation_gain(config, level) == pytest.approx(best_deviation - played, abs=1e-9)
