@@ -830,7 +830,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     report, kept = sweep.write_report(list_studies(), args.budget, out, Path(args.report), replace=args.replace)
     for heading in kept:
         print(f"kept the section '{heading}' of {report}: it holds more finished runs than this sweep found (--replace replaces it)")
-    print(f"updated {report}")
+    print(f"report: {report}")
     if failed:
         print(f"{len(failed)} run(s) failed; run the same command again to retry them", file=sys.stderr)
         return 1

@@ -326,7 +326,8 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
     policies = report.parent / "policies"
     heading = "## The committed learned policies and their exploitability"
     finished_policies = [path for path in policies.glob("*") if is_finished(path)] if policies.is_dir() else []
-    new_sections[heading] = choose(heading, len(finished_policies), lambda: policies_section(policies))
+    if finished_policies or heading in old_sections:
+        new_sections[heading] = choose(heading, len(finished_policies), lambda: policies_section(policies))
     for name in studies:
         study = load_study(name)
         rows = collect(study, budget, out)

@@ -27,3 +27,13 @@ def test_bad_sweep_input_exits_2_with_one_line(tmp_path):
     for args, needle in [(("sweep", "h9"), "invalid choice: 'h9'"), (("sweep", "h1", "--workers", "0"), "--workers must be at least 1")]:
         done = run(*args, cwd=tmp_path)
         assert done.returncode == 2 and needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_sweep_on_a_clean_clone_leaves_the_committed_report_as_it_is(tmp_path):
+    committed = Path(TRAIN).parent / "results" / "REPORT.md"
+    report = tmp_path / "REPORT.md"
+    report.write_bytes(committed.read_bytes())
+    done = run("sweep", "all", "--report-only", "--out", "studies", "--report", "REPORT.md", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert report.read_bytes() == committed.read_bytes()
+    assert "kept the section 'H1" in done.stdout and "--replace" in done.stdout

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -174,3 +179,104 @@ def test_a_real_run_through_train_py_in_a_worker_process(tmp_path):
     assert runs[0].finished
     (row,) = sweep.collect(study, "small", tmp_path)
     assert row["num_labs"] == 2 and 0.0 <= row["catastrophe_rate"] <= 1.0
+
+
+def test_a_run_is_finished_by_its_content_however_the_path_is_spelled(tmp_path, fake_train):
+    study = tiny_study()
+    (tmp_path / "elsewhere").mkdir()
+    sweep.run_local(sweep.plan(study, "small", tmp_path / "out"), fake_train, workers=1)
+    for spelling in (tmp_path / "out", tmp_path / "elsewhere" / ".." / "out", Path(os.path.relpath(tmp_path / "out"))):
+        assert all(run.finished for run in sweep.plan(study, "small", spelling)), spelling
+    # a folder whose config describes another run (here: another seed) is not this run's result
+    runs = sweep.plan(study, "small", tmp_path / "out")
+    config = json.loads((runs[0].run_dir / "config.json").read_text())
+    (runs[0].run_dir / "config.json").write_text(json.dumps({**config, "seed": 7}))
+    assert not runs[0].finished and runs[1].finished
+
+
+def test_the_report_keeps_sections_that_hold_more_runs_unless_replaced(tmp_path, fake_train):
+    study = tiny_study()
+    report = tmp_path / "REPORT.md"
+    report.write_text("# old\n\n## tiny\n\n*Runs.* 4 of 4 finished (committed).\n\nthe committed analysis\n\n## by hand\n\nnotes\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sweep, "load_study", lambda name: study)
+        _, kept = sweep.write_report(["tiny"], "small", tmp_path / "out", report)  # a clean clone: no runs
+        assert kept == ["tiny"] and "the committed analysis" in report.read_text() and "notes" in report.read_text()
+        assert report.read_text().startswith("# old")  # nothing new: the file is not even rewritten
+        sweep.run_local(sweep.plan(study, "small", tmp_path / "out"), fake_train, workers=1)
+        _, kept = sweep.write_report(["tiny"], "small", tmp_path / "out", report)  # as many runs: replaced
+        text = report.read_text()
+        assert kept == [] and "the committed analysis" not in text and "4 of 4 finished" in text and "notes" in text
+        shutil.rmtree(tmp_path / "out")
+        _, kept = sweep.write_report(["tiny"], "small", tmp_path / "out", report, replace=True)
+        assert kept == [] and "No finished runs yet." in report.read_text()
+
+
+SLOW_FAKE_TRAIN = textwrap.dedent(
+    """
+    import os, time
+    from pathlib import Path
+
+    def main(argv):
+        args = dict(a[2:].split("=", 1) for a in argv[1:] if "=" in a)
+        Path(args["out"]).mkdir(parents=True, exist_ok=True)
+        (Path(args["out"]) / (args["run-name"] + ".pid")).write_text(str(os.getpid()))
+        if args["seed"] != "0":
+            time.sleep(120)
+        return 0
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_ctrl_c_stops_a_local_sweep_and_its_workers(tmp_path):
+    fake = tmp_path / "slow_train.py"
+    fake.write_text(SLOW_FAKE_TRAIN)
+    runs = sweep.plan(tiny_study(), "small", tmp_path)
+
+    def ctrl_c_after_the_first_run(result):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_local(runs, str(fake), workers=2, progress=ctrl_c_after_the_first_run)
+    pids = [int(p.read_text()) for p in runs[0].run_dir.parent.glob("*.pid")]
+    assert pids and not any(_alive(pid) for pid in pids)  # the sleeping worker was stopped, not waited for
+
+
+def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
+    fake = tmp_path / "slow_train.py"
+    fake.write_text(SLOW_FAKE_TRAIN)
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from labrace.agents import sweep
+        from labrace.agents.studies import Budget, Study
+        study = Study(name="tiny", title="tiny", hypothesis="none", env=lambda p: ("race_v0", "baseline"), axes={{"num_labs": (2,)}},
+                      overrides=lambda p: dict(p), analyse=lambda rows, out: "", budgets={{"small": Budget(timesteps=256, eval_episodes=20, seeds=(1,))}})
+        sweep.run_local(sweep.plan(study, "small", Path({str(tmp_path)!r})), {str(fake)!r}, workers=1)
+        """
+    )
+    main = subprocess.Popen([sys.executable, "-c", script])
+    pid_file = tmp_path / "small" / "tiny" / "num_labs-2-s1.pid"
+    try:
+        for _ in range(600):  # the worker starts (a fresh interpreter) and writes its pid
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+        main.kill()  # kill -9: the main process cannot stop its workers
+        main.wait()
+        for _ in range(100):
+            if not _alive(worker):
+                break
+            time.sleep(0.1)
+        assert not _alive(worker)
+    finally:
+        main.kill()
