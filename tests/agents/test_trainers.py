@@ -139,3 +139,32 @@ def test_simultaneous_learners_train_one_model_per_lab_reproducibly(tmp_path):
         np.testing.assert_array_equal(a.act(observations), b.act(observations))  # same seed, same result
     with pytest.raises(ValueError, match="on-policy"):
         train_simultaneous(game, "sac", 64, hyperparams=hp)
+
+
+def test_independent_learners_resumed_after_an_interruption_end_as_if_uninterrupted(tmp_path, monkeypatch):
+    """Cut off during lab_1's first turn, resumed from the end of lab_0's: the same final models."""
+    import labrace.agents.trainers as trainers
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    game = labrace.make_game("race_v0", num_labs=2)
+    hp = tiny_hyperparams("ppo", "independent", n_envs=2, n_steps=32, batch_size=64, rounds=2)
+    whole = train_independent(game, "ppo", 256, seed=4, hyperparams=hp, run_dir=tmp_path / "whole", eval_episodes=10)
+
+    class CtrlC(BaseCallback):  # only lab_1's model reaches 64 steps in its first turn while lab_0 waits
+        def _on_step(self) -> bool:
+            if self.model is not None and self.model.seed == 5 and self.num_timesteps >= 64:
+                raise KeyboardInterrupt
+            return True
+
+    original = trainers.training_callbacks
+    with monkeypatch.context() as patch:
+        patch.setattr(trainers, "training_callbacks", lambda s, t: original(s, t) + [CtrlC()])
+        with pytest.raises(KeyboardInterrupt):
+            train_independent(game, "ppo", 256, seed=4, hyperparams=hp, run_dir=tmp_path / "cut", eval_episodes=10)
+    resumed = train_independent(game, "ppo", 256, seed=4, hyperparams=hp, run_dir=tmp_path / "cut", eval_episodes=10, resume=True)
+    assert resumed.report["resumed_at_step"] == 128 and resumed.report["resumed_exactly"]
+    for a, b in zip(whole.models, resumed.models):
+        pa, pb = parameters(a), parameters(b)
+        assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    assert resumed.report["history"] == whole.report["history"]
+    assert (tmp_path / "cut" / "lab_0.monitor.csv").exists() and (tmp_path / "cut" / "resumed-model_128_steps.lab_0.monitor.csv").exists()
