@@ -329,3 +329,13 @@ def test_evaluate_reports_an_unloadable_or_mismatched_policy_in_one_line(finishe
     assert code == 2 and "actions of shape (3,)" in err and "(4,)" in err
     code, _, err = run(["evaluate", str(finished_run), "--episodes", "5", "--out", str(finished_run / "config.json")], capsys)
     assert code == 2 and "is not a folder" in err
+
+
+def test_ctrl_c_during_evaluate_writes_nothing_and_says_so(finished_run, capsys, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "evaluate_run", interrupted)
+    code, _, err = run(["evaluate", str(finished_run), "--episodes", "5", "--out", str(tmp_path / "ev")], capsys)
+    assert code == 130 and "no evaluation written" in err and "Traceback" not in err
+    assert not list((tmp_path / "ev").glob("metrics-*.json"))
