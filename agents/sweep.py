@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labrace.agents.exploitability import equilibrium_verdict
 from labrace.agents.runs import is_finished, run_config
-from labrace.agents.studies import Study, load_study, point_label
+from labrace.agents.studies import Study, load_study, point_label, point_trainer
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,12 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
     for point in study.points(budget):
         env, scenario = study.env(point)
         overrides = study.overrides(point)
+        trainer = point_trainer(point, spec.trainer)
         sets = [f"--set={field}={value!r}" for field, value in overrides.items()]
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
             argv = (
-                "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={spec.trainer}", f"--algo={study.algo}",
+                "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={trainer}", f"--algo={study.algo}",
                 f"--timesteps={spec.timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
                 f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots", "--learned-only",
                 # exploitability per cell: the strategy grid and baselines (a trained best response per
@@ -85,7 +87,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
                 f"--exploitability-episodes={spec.eval_episodes}", "--br-timesteps=0",
             )  # fmt: skip
             expected = {
-                "env": env, "scenario": scenario, "overrides": dict(overrides), "trainer": spec.trainer, "algo": study.algo,
+                "env": env, "scenario": scenario, "overrides": dict(overrides), "trainer": trainer, "algo": study.algo,
                 "timesteps": spec.timesteps, "seed": seed, "eval_episodes": spec.eval_episodes, "learned_only": True,
                 "exploitability_episodes": spec.eval_episodes, "br_timesteps": 0,
             }  # fmt: skip
@@ -204,7 +206,9 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
 
     Metrics: ``<outcome>_rate`` for each outcome of the env, ``racing_index``,
     ``coordination_index``, ``welfare``, ``mean_return``, ``sanction_cost`` (None without
-    sanctions) and ``share_<name>`` (mean shares).
+    sanctions), ``share_<name>`` (mean shares), ``exploitability`` (the largest best-response gain
+    per episode) and ``equilibrium`` (its verdict: approximate equilibrium / not an equilibrium /
+    undetermined).
     """
     rows = []
     for run in plan(study, budget, out):
@@ -219,6 +223,9 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
             row[index] = learned[index]["mean"] if learned.get(index) else None
         for name, share in learned["shares"]["all_labs"].items():
             row[f"share_{name}"] = share["mean"]
+        report = metrics.get("exploitability")  # the learned profile's: is it an equilibrium?
+        row["exploitability"] = report["exploitability"] if report else None
+        row["equilibrium"] = equilibrium_verdict(report["labs"]) if report else "not measured"
         rows.append(row)
     return rows
 

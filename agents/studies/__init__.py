@@ -26,6 +26,21 @@ STUDY_MODULES = {
 }
 
 
+#: a study axis named ``lens`` chooses the trainer per grid point: learners that each seek their
+#: own best response (an equilibrium), or one policy shared by every lab (what labs would reach
+#: if they learned as one team); the welfare gap between the two is the price of the race
+LENSES = {"equilibrium": "simultaneous", "team": "shared"}
+
+
+def point_trainer(point: Mapping[str, Any], default: str) -> str:
+    """The trainer of a grid point: its ``lens`` (:data:`LENSES`) if it has one, else the budget's."""
+    if "lens" not in point:
+        return default
+    if point["lens"] not in LENSES:
+        raise ValueError(f"lens must be one of {list(LENSES)}; got {point['lens']!r}")
+    return LENSES[point["lens"]]
+
+
 @dataclass(frozen=True)
 class Budget:
     timesteps: int
