@@ -69,7 +69,7 @@ from labrace.agents.evaluation import fmt_ci, mean_ci, rate_ci, rollout
 from labrace.agents.policy import Policy, as_policy
 
 #: episodes per cell and seed of the committed results/crossplay.md
-DEFAULT_EPISODES = 3000
+DEFAULT_EPISODES = 5000
 DEFAULT_SEED = 0
 DEFAULT_OUT = "results/crossplay.md"
 DEFAULT_POLICIES = "results/policies"
@@ -149,6 +149,17 @@ class CrossPlay:
     focal_returns: np.ndarray  # (P, P, E)
     cells: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     left_out: dict[str, str] = field(default_factory=dict)  # policy → why it cannot play this game
+
+    @classmethod
+    def from_returns(cls, names: Sequence[str], focal_returns: Any, game: str = "constructed", seed: int = 0) -> CrossPlay:
+        """A matrix from given per-episode focal returns (P, P, E): a constructed meta-game, for
+        checking the best-response and equilibrium logic on payoffs whose answer is known."""
+        focal_returns = np.asarray(focal_returns, dtype=np.float64)
+        P = len(names)
+        if focal_returns.ndim != 3 or focal_returns.shape[:2] != (P, P) or focal_returns.shape[2] < 1:
+            raise ValueError(f"focal_returns must have shape ({P}, {P}, episodes >= 1) for {P} names; got {focal_returns.shape}")
+        cells = {(a, b): {"focal_return": mean_ci(focal_returns[i, j])} for i, a in enumerate(names) for j, b in enumerate(names)}
+        return cls(game, tuple(names), focal_returns.shape[2], seed, 0, focal_returns, cells)
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -420,18 +431,20 @@ def _headline(study: Study, hawk: str = "misuse_hawks", dove: str = "accident_do
 
 def render_section(study: Study) -> str:
     """The markdown section (``## Cross-play of the committed learned policies``) of a study."""
+    policies_option = "" if Path(study.folder) == Path(DEFAULT_POLICIES) else f" --policies {study.folder}"
     lines = [HEADING, ""]
     lines.append(" ".join(_headline(study)) if study.matrices else "No two committed policies can play the same game: there is no cross-play to report.")
     lines += [
         "",
-        f"*How it is measured.* Each committed policy (`{study.folder}/<scenario>/`, shared PPO) plays lab_0 (the focal lab) while "
+        f"*How it is measured.* Each committed policy (`{study.folder}/<scenario>/`, trained by self-play in its scenario) plays lab_0 (the focal lab) while "
         "the other labs all play one other committed policy (the background), in each scenario the policies were trained in; every "
         "lab's preferences and payoffs are that scenario's, and the focal return is lab_0's return by them. "
         f"{study.episodes} episodes per cell, seed {study.seed}, the same seed in every cell (common random numbers), so differences "
         "between cells are paired per episode. Cells: focal return, mean [95% CI]; **bold**: the best response to that background "
         "(column); the diagonal is self-play. Meta-game: the best-response set holds every policy not significantly below the best "
         "(paired 95% CI); a symmetric pure equilibrium is a policy inside its own best-response set. "
-        f"Regenerate: `python -m labrace.agents.crossplay --episodes {study.episodes} --seed {study.seed}` (`make crossplay`).",
+        f"Regenerate: `python -m labrace.agents.crossplay{policies_option} --episodes {study.episodes} --seed {study.seed}`"
+        + (" (`make crossplay`)." if (study.episodes, study.seed, policies_option) == (DEFAULT_EPISODES, DEFAULT_SEED, "") else "."),
     ]
     if study.skipped_runs or study.skipped_games:
         left_out = [f"Policy `{run}`: {why}." for run, why in study.skipped_runs.items()]
@@ -448,10 +461,11 @@ def render_section(study: Study) -> str:
                 text = fmt_ci(cp.focal_return(a, b))
                 cells.append(f"**{text}**" if responses[b]["best_response"] == a else text)
             lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
-        shown = [o for o in SHOWN_OUTCOMES if o in cp.cells[(cp.names[0], cp.names[0])]["outcomes"]]
-        lines += ["", f"Outcome rates ({' / '.join(shown)}) and how often lab_0 wins, %:", ""]
-        lines += ["| focal \\ background | " + " | ".join(f"`{b}`" for b in cp.names) + " |", "|---|" + "---|" * len(cp.names)]
-        for a in cp.names:
+        shown = [o for o in SHOWN_OUTCOMES if o in cp.cells[(cp.names[0], cp.names[0])].get("outcomes", {})]
+        if shown:  # a constructed matrix has returns only
+            lines += ["", f"Outcome rates ({' / '.join(shown)}) and how often lab_0 wins, %:", ""]
+            lines += ["| focal \\ background | " + " | ".join(f"`{b}`" for b in cp.names) + " |", "|---|" + "---|" * len(cp.names)]
+        for a in cp.names if shown else ():
             cells = []
             for b in cp.names:
                 cell = cp.cells[(a, b)]
