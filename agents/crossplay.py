@@ -390,17 +390,29 @@ def _headline(study: Study, hawk: str = "misuse_hawks", dove: str = "accident_do
                 f"{cp.focal_return(hawk, dove)['mean']:.2f} per episode, against {cp.focal_return(dove, dove)['mean']:.2f} when it plays "
                 f"`{dove}` too: {_signed(gain)}, {verdict}."
             )
-    significant, ties, coordinated_ties, columns = [], 0, 0, 0
+    significant, significant_names, ties, coordinated_ties, columns = [], [], 0, 0, 0
     for cp in study.matrices:
         for background, r in best_responses(cp).items():
             columns += 1
             if r["significant"]:
+                significant_names.append(r["best_response"])
                 significant.append(f"`{r['best_response']}` against `{background}` in `{_short(cp.game)}` ({_signed(r['gap_to_runner_up'])} over `{r['runner_up']}`)")
                 continue
             ties += 1
             rates = [cp.cells[(a, background)]["outcomes"].get("coordinated", {"rate": 0.0})["rate"] for a in r["best_set"]]
             coordinated_ties += min(rates) >= 0.95
     if columns:
+        winners: dict[str, int] = {}
+        for name in significant_names:
+            winners[name] = winners.get(name, 0) + 1
+        lead = (
+            "Which learned policy is a best response to which: "
+            + (", ".join(f"`{name}` is the single significant best response in {count} of the {columns} (game, background) pairs"
+                         for name, count in sorted(winners.items(), key=lambda item: -item[1]))
+               + ", no other committed policy in any" if winners else f"no committed policy is the single significant best response in any of the {columns} (game, background) pairs")
+            + "."
+        )
+        sentences.insert(0, lead)
         sentences.append(
             (f"A single learned policy is the best response (beating the runner-up at 95%) in {len(significant)} of {columns} "
              f"(game, background) pairs: " + "; ".join(significant) + "." if significant else
