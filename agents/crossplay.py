@@ -375,6 +375,17 @@ def _signed(metric: Mapping[str, Any], digits: int = 2) -> str:
     return f"{metric['mean']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
 
 
+def _single_best(counts: Sequence[tuple[str, int]], columns: int) -> str:
+    """"`a` is the single significant best response in 6 of the 25 (game, background) pairs and `b` in 2; …"."""
+    (name, count), rest = counts[0], [f"`{n}` in {c}" for n, c in counts[1:]]
+    text = f"`{name}` is the single significant best response in {count} of the {columns} (game, background) pairs"
+    if len(rest) == 1:
+        text += f" and {rest[0]}"
+    elif rest:
+        text += ", " + ", ".join(rest[:-1]) + f", and {rest[-1]}"
+    return text + "; no other committed policy in any"
+
+
 def _headline(study: Study, hawk: str = "misuse_hawks", dove: str = "accident_doves") -> list[str]:
     """Plain-language sentences: the hawk among doves, the significant best responses, ties,
     the equilibria and whether self-play reached a best response in each training game."""
@@ -407,9 +418,7 @@ def _headline(study: Study, hawk: str = "misuse_hawks", dove: str = "accident_do
             winners[name] = winners.get(name, 0) + 1
         lead = (
             "Which learned policy is a best response to which: "
-            + (", ".join(f"`{name}` is the single significant best response in {count} of the {columns} (game, background) pairs"
-                         for name, count in sorted(winners.items(), key=lambda item: -item[1]))
-               + ", no other committed policy in any" if winners else f"no committed policy is the single significant best response in any of the {columns} (game, background) pairs")
+            + (_single_best(sorted(winners.items(), key=lambda item: -item[1]), columns) if winners else f"no committed policy is the single significant best response in any of the {columns} (game, background) pairs")
             + "."
         )
         sentences.insert(0, lead)
