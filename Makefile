@@ -12,7 +12,7 @@ VENV_INT ?= .venv-integrations
 PY_INT := $(VENV_INT)/bin/python
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-integrations train test test-core test-integrations bench policies report validate
+.PHONY: setup setup-integrations train test test-core test-integrations bench policies crossplay report validate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ policies: setup
 	for s in $(SCENARIOS); do \
 		$(PY) train.py train --scenario $$s --out results/policies --run-name $$s --overwrite --no-progress || exit 1; \
 	done
+
+# the committed policies against each other (focal lab_0 among background labs) and the meta-game
+# of who best-responds to whom, in each scenario they were trained in → results/crossplay.md
+crossplay: setup
+	$(PY) -m labrace.agents.crossplay
 
 # the learners on the canonical games against their theory, 5 seeds → results/canonical/learned.md
 validate: setup
