@@ -454,7 +454,16 @@ def render_section(study: Study) -> str:
     """The markdown section (``## Cross-play of the committed learned policies``) of a study."""
     policies_option = "" if Path(study.folder) == Path(DEFAULT_POLICIES) else f" --policies {study.folder}"
     lines = [HEADING, ""]
-    lines.append(" ".join(_headline(study)) if study.matrices else "No two committed policies can play the same game: there is no cross-play to report.")
+    if study.matrices:
+        sentences = _headline(study)
+        # the answer first (who best-responds to whom, the hawk among doves, whether self-play found a
+        # best response), then the detail behind it
+        answer = [sentences[0], sentences[1], sentences[-1]] if len(sentences) > 3 else sentences
+        lines.append(" ".join(answer))
+        if len(sentences) > 3:
+            lines += ["", "*In detail.* " + " ".join(sentences[2:-1])]
+    else:
+        lines.append("No two committed policies can play the same game: there is no cross-play to report.")
     lines += [
         "",
         f"*How it is measured.* Each committed policy (`{study.folder}/<scenario>/`, trained by self-play in its scenario) plays lab_0 (the focal lab) while "

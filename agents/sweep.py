@@ -269,6 +269,11 @@ def policies_section(folder: Path) -> str:
         "more than 0.05 per episode is **not an equilibrium**: it is not evidence of what labs with these incentives "
         "would do; where no mean gain exceeds 0.05 but an interval does, the verdict waits for more episodes.",
         "",
+        *(
+            ["How these policies fare against each other (a hawk-trained lab among dove-trained labs, and so on) and which is a best "
+             "response to which: [the cross-play table and its meta-game](crossplay.md) (`make crossplay`).", ""]
+            if (folder.parent / "crossplay.md").exists() else []
+        ),
         "| scenario | catastrophe | winner | coordinated | racing index | exploitability | best response (lab) | equilibrium? |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -319,6 +324,8 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
     old_text = report.read_text() if report.exists() else ""
     _, old_sections = report_sections(old_text)
     kept: list[str] = []
+    root = (out / budget).resolve()
+    relative = root.relative_to(report.parent.resolve()) if root.is_relative_to(report.parent.resolve()) else root
 
     def choose(heading: str, size: int, build: Callable[[], str]) -> str:
         old = old_sections.get(heading)
@@ -327,7 +334,8 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
             if old_size is None or size < old_size:
                 kept.append(heading[3:])
                 return old
-        return build().rstrip("\n")
+        # figures are linked relative to the report: keep the report beside the studies folder
+        return build().rstrip("\n").replace("](studies/", f"]({relative.as_posix()}/")
 
     new_sections: dict[str, str] = {}
     policies = report.parent / "policies"
@@ -363,10 +371,6 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
     for text in new_sections.values():
         parts += [text, ""]
     text = "\n".join(parts)
-    # figures are linked relative to the report: keep the report beside the studies folder
-    root = (out / budget).resolve()
-    relative = root.relative_to(report.parent.resolve()) if root.is_relative_to(report.parent.resolve()) else root
-    text = text.replace("](studies/", f"]({relative.as_posix()}/")
     from labrace.agents.policy import atomic_write_text
 
     atomic_write_text(report, text)
