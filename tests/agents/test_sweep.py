@@ -285,7 +285,7 @@ def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
 def test_a_kept_section_is_copied_as_it_was_beside_a_replaced_one(tmp_path, fake_train):
     done, empty = tiny_study(), Study(**{**tiny_study().__dict__, "name": "empty", "title": "empty"})
     report = tmp_path / "REPORT.md"
-    kept_text = "## empty\n\n*Runs.* 3 of 3 finished.\n\n![figure](out/small/empty/heatmaps.png)"
+    kept_text = "## empty\n\n*Runs.* 3 of 3 finished.\n\n![figure](studies/small/empty/heatmaps.png)"
     report.write_text(f"# old\n\n## tiny\n\n*Runs.* 0 of 4 finished.\n\n{kept_text}\n")
     sweep.run_local(sweep.plan(done, "small", tmp_path / "out"), fake_train, workers=1)
     with pytest.MonkeyPatch.context() as patch:
