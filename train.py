@@ -745,7 +745,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     policies = load_run_policies(run_dir, config, game)
     scenario = args.scenario or config["scenario"]
     tag = evaluation_tag(args, scenario)
-    out_dir = writable_folder(args.out or str(run_dir / "eval"), "--out" if args.out else "the run's evaluation folder (pass --out DIR for a read-only run)")
+    try:
+        out_dir = writable_folder(args.out or str(run_dir / "eval"), "--out" if args.out else "the evaluation folder")
+    except UsageError as exc:
+        raise UsageError(f"{exc}{'' if args.out else '; pass --out DIR to evaluate a read-only run elsewhere'}") from None
     try:
         metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag)
         metrics["scenario"] = scenario
