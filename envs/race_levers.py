@@ -100,7 +100,8 @@ def declare_intentions(config: RaceConfig, state: RaceState, declare: np.ndarray
 
 def capability_gain(config: RaceConfig, speed: np.ndarray) -> np.ndarray:
     """compute cap: ``dC_i = min(capability_growth * speed_i, compute_cap)`` (a cap of 1 never binds)."""
-    return np.minimum(config.capability_growth * speed, config.compute_cap)
+    gain = config.capability_growth * speed
+    return np.minimum(gain, config.compute_cap) if config.compute_cap < config.capability_growth else gain
 
 
 # --------------------------------------------------------------------------------------------

@@ -668,7 +668,7 @@ def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.n
     attempts = actions[..., 3] > 0.5 if config.pivotal_act else None
     effort = actions[..., :3].astype(np.float64)  # (B, N, 3), validated >= 0
     total = effort[..., 0] + effort[..., 1] + effort[..., 2]  # (B, N)
-    if not total.all():  # an all-zero effort means "no preference": an equal split
+    if np.count_nonzero(total) < total.size:  # an all-zero effort means "no preference": an equal split
         effort[total == 0.0] = 1.0
         total[total == 0.0] = 3.0
     return effort / total[..., None], attempts
@@ -760,7 +760,7 @@ def end_games(
     rewards = np.zeros((B, N))
     terminated, truncated = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
     if not (np.count_nonzero(lab_event) or np.count_nonzero(coordinated) or np.count_nonzero(timed_out)):
-        return rewards, terminated, truncated  # most steps: no event in any game (a 6% faster API step)
+        return rewards, terminated, truncated  # most steps: no game has an event (4% off an API step at 2 labs)
     games = (lab_event.any(axis=1) | coordinated | timed_out).nonzero()[0]
     attempt = None if pivotal_attempt is None else pivotal_attempt[games]
     resolve_outcomes(config, state, games, accident[games], attempt, rng)
@@ -882,7 +882,7 @@ def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
     """
     B, N = state.capability.shape
     table = observation_table(config, state)  # (B, K)
-    return table[:, config.observation_layout].reshape(B, N, config.observation_size)
+    return table.take(config.observation_layout, axis=1).reshape(B, N, config.observation_size)
 
 
 def observation_blocks(config: RaceConfig, state: RaceState) -> dict[str, np.ndarray]:
@@ -915,7 +915,7 @@ def observation_blocks(config: RaceConfig, state: RaceState) -> dict[str, np.nda
 
 def observation_table(config: RaceConfig, state: RaceState) -> np.ndarray:
     """(B, K) float32: the blocks of :func:`observation_blocks` side by side."""
-    return np.concatenate(list(observation_blocks(config, state).values()), axis=1, dtype=np.float32)
+    return np.concatenate(tuple(observation_blocks(config, state).values()), axis=1, dtype=np.float32)
 
 
 def block_widths(config: RaceConfig) -> dict[str, int]:
