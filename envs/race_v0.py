@@ -27,6 +27,11 @@ With lab i's allocation (speed_i, safety_i, coop_i) (non-negative, summing to 1)
     rho_i  = clip(S_i / C_i, 0, 1)                                         (safety ratio)
     h_i    = accident_rate * speed_i * min(C_i, 1) * (1 - rho_i)           (accident hazard)
 
+In the code (each formula is a commented line of these functions): :func:`grow` (C, S, G, rho),
+:func:`accident_hazard` (h), :func:`end_games` and :func:`resolve_outcomes` (the events below,
+with :func:`pivotal_acts`), :func:`terminal_rewards` (the rewards table); :func:`step_batch` calls
+them in order, and the governance levers are one function each in :mod:`labrace.envs.race_levers`.
+
 Then, in this order of precedence, the first event that happens ends the episode:
 
 1. **accident**: lab i has an accident with probability ``h_i`` → catastrophe.
@@ -60,7 +65,8 @@ reward of that step.
 Governance levers (DESIGN.md §2; every one off by default)
 ----------------------------------------------------------
 With every lever off, episodes are bit-identical to race_v0 without levers: the same random draws,
-the same observation layout and the same action space. Each lever is a config field and has a
+the same observation layout and the same action space. Each lever's rule below is one function of
+:mod:`labrace.envs.race_levers`, which quotes it. Each lever is a config field and has a
 scenario (``audits``, ``licensing``, ``compute_cap``, ``commitments``, ``cheap_talk``, ``all_levers``).
 
 * **audits** (``audit_probability`` > 0): every step each lab is audited with this probability; an
