@@ -24,12 +24,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 import numpy as np
 from gymnasium import spaces
 
-try:  # np.count_nonzero's C function, without the Python-level dispatch around it (~0.15 µs a call:
-    # several calls a step add up at one game, the PettingZoo API); only for whole-array counts
-    from numpy._core.multiarray import count_nonzero
-except ImportError:  # numpy 1.x
-    count_nonzero = np.count_nonzero
-
 ConfigT = TypeVar("ConfigT")
 StateT = TypeVar("StateT")
 

@@ -27,6 +27,11 @@ With lab i's allocation (speed_i, safety_i, coop_i) (non-negative, summing to 1)
     rho_i  = clip(S_i / C_i, 0, 1)                                         (safety ratio)
     h_i    = accident_rate * speed_i * min(C_i, 1) * (1 - rho_i)           (accident hazard)
 
+In the code (each formula is a commented line of these functions): :func:`grow` (C, S, G, rho),
+:func:`accident_hazard` (h), :func:`end_games` and :func:`resolve_outcomes` (the events below,
+with :func:`pivotal_acts`), :func:`terminal_rewards` (the rewards table); :func:`step_batch` calls
+them in order, and the governance levers are one function each in :mod:`labrace.envs.race_levers`.
+
 Then, in this order of precedence, the first event that happens ends the episode:
 
 1. **accident**: lab i has an accident with probability ``h_i`` → catastrophe.
@@ -60,7 +65,8 @@ reward of that step.
 Governance levers (DESIGN.md §2; every one off by default)
 ----------------------------------------------------------
 With every lever off, episodes are bit-identical to race_v0 without levers: the same random draws,
-the same observation layout and the same action space. Each lever is a config field and has a
+the same observation layout and the same action space. Each lever's rule below is one function of
+:mod:`labrace.envs.race_levers`, which quotes it. Each lever is a config field and has a
 scenario (``audits``, ``licensing``, ``compute_cap``, ``commitments``, ``cheap_talk``, ``all_levers``).
 
 * **audits** (``audit_probability`` > 0): every step each lab is audited with this probability; an
@@ -205,10 +211,9 @@ Version history
 from __future__ import annotations
 
 import dataclasses
-import threading
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -225,9 +230,10 @@ from labrace.envs.core import (
     check_float,
     check_int,
     check_interval,
-    count_nonzero,
     other_labs,
 )
+from labrace.envs import race_levers
+from labrace.envs.race_levers import DECLARE_COOPERATE, DECLARE_PIVOTAL, DECLARE_RACE, INTENTIONS  # noqa: F401 (public names)
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -257,9 +263,7 @@ MENU: tuple[tuple[str, tuple[float, float, float]], ...] = (
 )
 #: extra discrete action when ``pivotal_act=True``: race and attempt the unilateral act
 PIVOTAL_MENU_ITEM = ("pivotal_act", (1.0, 0.0, 0.0))
-#: declared intentions under ``cheap_talk`` (index = code in ``declared``)
-INTENTIONS = ("race", "cooperate", "pivotal_act")
-DECLARE_RACE, DECLARE_COOPERATE, DECLARE_PIVOTAL = range(3)
+# declared intentions under ``cheap_talk``: ``INTENTIONS`` and ``DECLARE_*`` (from race_levers)
 
 NUM_OWN_SLOTS = 7
 SLOTS_PER_OTHER = 3
@@ -395,34 +399,23 @@ class RaceConfig:
         )
 
     @cached_property
-    def feature_blocks(self) -> dict[str, tuple[int, int]]:
-        """Column blocks (start, width) of the observation features (see ``observe_batch``)."""
-        return _feature_blocks(self)
+    def type_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, hi - low), each (3, N): lab i's ranges of misuse concern, accident concern and trust."""
+        bounds = np.array([[getattr(self.lab_type(i), name) for i in range(self.num_labs)]
+                           for name in ("misuse_concern", "accident_concern", "trust")])  # (3, N, 2)
+        low, span = bounds[..., 0], bounds[..., 1] - bounds[..., 0]
+        low.flags.writeable = span.flags.writeable = False
+        return low, span
 
     @cached_property
-    def feature_count(self) -> int:
-        """Number of observation feature columns, K."""
-        return sum(width for _, width in self.feature_blocks.values())
-
-    @cached_property
-    def observation_index(self) -> np.ndarray:
-        """(N * observation_size,) the observation feature column shown in each slot of every lab."""
-        return _observation_index(self)
+    def observation_layout(self) -> np.ndarray:
+        """(N * observation_size,) the observation table column shown in each slot of every lab."""
+        return observation_layout(self)
 
     @cached_property
     def action_size(self) -> int:
         """Length of a continuous action: 3 + [attempt] + [commit] + [3 intention scores]."""
         return 3 + self.pivotal_act + self.commitments + 3 * self.cheap_talk
-
-    @cached_property
-    def operands(self) -> StepOperands:
-        """The numbers the step computes with, as 0-d arrays (see :class:`StepOperands`)."""
-        return StepOperands(self)
-
-    @cached_property
-    def fresh_game_ranges(self) -> tuple[np.ndarray, ...]:
-        """(low, span) pairs of a fresh game's uniform draws (see :func:`reset_batch`)."""
-        return _fresh_game_ranges(self)
 
     @cached_property
     def levers_on(self) -> bool:
@@ -444,28 +437,6 @@ class RaceConfig:
         """The type of lab ``lab`` (the last entry of ``lab_types`` fills the remaining labs)."""
         entry = self.lab_types[min(lab, len(self.lab_types) - 1)]
         return LAB_TYPES[entry] if isinstance(entry, str) else entry
-
-
-class StepOperands:
-    """A config's numbers as read-only 0-d float64 (int64) arrays, the operands of the step's ufuncs.
-
-    A ufunc given a Python scalar first converts it, about 0.2 µs a call: most of a call's cost at
-    one game (the PettingZoo API). The values, hence every result, are those of the config's fields.
-    """
-
-    def __init__(self, config: RaceConfig) -> None:
-        def constant(value: float | int) -> np.ndarray:
-            array = np.array(value, dtype=np.int64 if isinstance(value, int) else np.float64)
-            array.flags.writeable = False
-            return array
-
-        self.one = constant(1.0)
-        self.capability_growth = constant(config.capability_growth)
-        self.safety_growth = constant(config.safety_growth)
-        self.spillover_per_lab = constant(config.cooperation_spillover / config.num_labs)
-        self.coordination_rate = constant(config.coordination_rate)
-        self.accident_rate = constant(config.accident_rate)
-        self.max_steps = constant(config.max_steps)
 
 
 def _check_lab_types(value: Any, num_labs: int) -> tuple[str | LabType, ...]:
@@ -582,8 +553,10 @@ def list_scenarios() -> list[str]:
     return sorted(SCENARIOS)
 
 
+
+
 # --------------------------------------------------------------------------------------------
-# Batched dynamics (pure numpy over B games x N labs; no loop over labs or games)
+# Batched dynamics (plain numpy over B games x N labs; no loop over labs or games)
 # --------------------------------------------------------------------------------------------
 
 
@@ -598,12 +571,8 @@ class RaceState:
     step: np.ndarray  # (B,) int64 t
     misuse_concern: np.ndarray  # (B, N)
     accident_concern: np.ndarray  # (B, N)
-    # (N, B, N) lab-major: [i, b, j] = lab i's trust in lab j (read it as ``trust``, (B, N, N)). A
-    # per-lab event (B, N) then broadcasts over the leading axis, a fast contiguous operation.
-    trust_by_lab: np.ndarray = field(metadata={"game_axis": 1})
-    # (3, B, N) share-major: [k, b, i] = lab i's share k (speed, safety, cooperation) of the last step
-    # (read it as ``last_allocation``, (B, N, 3)). Each share is then one contiguous (B, N) array.
-    allocation_by_share: np.ndarray = field(metadata={"game_axis": 1})
+    trust: np.ndarray  # (B, N, N) trust[b, i, j] = lab i's trust in lab j (tau_ij; tau_ii = self_trust)
+    last_allocation: np.ndarray  # (B, N, 3) lab i's (speed, safety, cooperation) of the last step
     accident_hazard: np.ndarray  # (B, N) h_i of the last step
     observed_capability: np.ndarray  # (B, N, N-1) noisy view of lab i+k's capability ("noisy" only)
     outcome: np.ndarray  # (B,) int8 index into OUTCOMES, set by the last step
@@ -618,127 +587,38 @@ class RaceState:
     audited: np.ndarray  # (B, N) bool: lab i was audited this step
     sanction_paid: np.ndarray  # (B, N) sanctions imposed on lab i this step
 
-    @property
-    def trust(self) -> np.ndarray:
-        """(B, N, N) view: ``trust[b, i, j]`` = lab i's trust in lab j (writable)."""
-        return self.trust_by_lab.transpose(1, 0, 2)
-
-    @property
-    def last_allocation(self) -> np.ndarray:
-        """(B, N, 3) view: ``last_allocation[b, i]`` = lab i's (speed, safety, cooperation) of the last step."""
-        return self.allocation_by_share.transpose(1, 2, 0)
-
-
-_SCRATCH = threading.local()
-#: scratch slots: the observation features, and the lever temporaries that live within one step
-_FEATURES, _MOVED, _WEIGHT, _GAIN, _BREACH, _DECLARED, _SCALE, _FLOOR, _LEVER_ACTIONS = range(9)
-
-
-def _as_float(flags: np.ndarray, slot: int) -> np.ndarray:
-    """``flags`` (bool or small integers) as float64 in scratch ``slot``: a plain cast copy. A ufunc
-    with a bool and a float operand (``speed * paused``) runs about half as fast as this copy and
-    a float-only ufunc together."""
-    out = _scratch(slot, flags.shape)
-    np.copyto(out, flags)
-    return out
-
-
-def _scratch(slot: int, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
-    """A reusable work array (per thread, slot, shape and dtype), for temporaries of a step.
-
-    Large temporaries are costly to allocate afresh every step (the allocator hands new pages back
-    and forth); these are only used within one step (each slot by one quantity), never returned
-    from it.
-    """
-    arrays = getattr(_SCRATCH, "arrays", None)
-    if arrays is None:
-        arrays = _SCRATCH.arrays = {}
-    array = arrays.get((slot, shape, dtype))
-    if array is None:
-        if len(arrays) > 32:  # a few batch sizes at a time
-            arrays.clear()
-        array = arrays[(slot, shape, dtype)] = np.empty(shape, dtype)
-    return array
-
-
-#: from this many games on, sums over labs use a matrix-vector product: numpy's reductions over a
-#: short axis are several times slower than BLAS there (and faster on a few games)
-_MATMUL_FROM = 256
-
-
-def per_game_sum(values: np.ndarray) -> np.ndarray:
-    """(B, N) → (B,) sum over labs."""
-    return values @ np.ones(values.shape[1]) if len(values) >= _MATMUL_FROM else np.add.reduce(values, 1)
-
-
-def per_game_any(flags: np.ndarray) -> np.ndarray:
-    """(B, N) bool → (B,) any over labs (N <= 16, so uint8 counts cannot overflow)."""
-    if len(flags) < _MATMUL_FROM:
-        return flags.any(axis=1)
-    return (np.ascontiguousarray(flags).view(np.uint8) @ np.ones(flags.shape[1], dtype=np.uint8)) > 0
-
-
-def _fresh_game_ranges(config: RaceConfig) -> tuple[np.ndarray, ...]:
-    """(low, span) of the uniform draws of a fresh game, read-only float64 arrays shaped to broadcast:
-    concerns (2, 1, N) (misuse, accident of each lab's type), trust (N, 1, 1) (truster i's range),
-    levels (2, 1, 1) (initial capability, initial safety)."""
-    types = [config.lab_type(i) for i in range(config.num_labs)]
-    # (3, 2, N): [misuse, accident, trust] x [lo, hi] x lab
-    bounds = np.array([[[getattr(t, name)[k] for t in types] for k in (0, 1)] for name in ("misuse_concern", "accident_concern", "trust")])
-    low, span = bounds[:, 0], bounds[:, 1] - bounds[:, 0]  # (3, N)
-    levels = np.array([config.initial_capability, config.initial_safety])  # (2, [lo, hi])
-    ranges = (
-        low[:2, None, :], span[:2, None, :],
-        low[2, :, None, None], span[2, :, None, None],
-        levels[:, 0, None, None], (levels[:, 1] - levels[:, 0])[:, None, None],
-    )
-    for array in ranges:
-        array.flags.writeable = False
-    return ranges
-
-
-def _filled(value: int, shape: int | tuple[int, ...], dtype: type) -> np.ndarray:
-    array = np.empty(shape, dtype)  # (np.full costs several times empty + fill on small arrays)
-    array.fill(value)
-    return array
-
 
 def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -> RaceState:
-    """Draw ``batch_size`` fresh games.
+    """Draw ``batch_size`` fresh games: concerns and trust from each lab's ``LabType``, then C and S.
 
-    Every uniform comes from one draw, in the order misuse concern (B, N), accident concern (B, N),
-    trust (B, N, N), capability (B, N), safety (B, N): the same numbers as one draw per quantity.
+    The draws, in this order, are the model's random stream: misuse concern (B, N), accident concern
+    (B, N), trust (B, N, N), capability (B, N), safety (B, N), each ``lo + (hi - lo) * U(0, 1)``.
     """
     B, N = batch_size, config.num_labs
-    concern_low, concern_span, trust_low, trust_span, level_low, level_span = config.fresh_game_ranges
-    uniforms = rng.random(B * N * (N + 4))
-    concerns = uniforms[: 2 * B * N].reshape(2, B, N)  # low + span * u, in place
-    concerns *= concern_span
-    concerns += concern_low
-    levels = uniforms[(N + 2) * B * N :].reshape(2, B, N)
-    levels *= level_span
-    levels += level_low
-    capability, safety = levels[0], levels[1]  # (indexing: cheaper than unpacking, which iterates)
-    # trust[b, i, j] is drawn in (B, N, N) order and kept lab-major, (N, B, N); row i in lab i's range
-    trust_by_lab = np.multiply(uniforms[2 * B * N : (N + 2) * B * N].reshape(B, N, N).transpose(1, 0, 2), trust_span, out=np.empty((N, B, N)))
-    trust_by_lab += trust_low
-    _diagonal(trust_by_lab)[...] = config.self_trust
+    low, span = config.type_ranges  # (3, N) each: lab i's misuse, accident and trust ranges
+    misuse_concern = low[0] + span[0] * rng.random((B, N))
+    accident_concern = low[1] + span[1] * rng.random((B, N))
+    trust = low[2][:, None] + span[2][:, None] * rng.random((B, N, N))  # row i: truster i's range
+    trust[:, np.arange(N), np.arange(N)] = config.self_trust
+    (lo_capability, hi_capability), (lo_safety, hi_safety) = config.initial_capability, config.initial_safety
+    capability = lo_capability + (hi_capability - lo_capability) * rng.random((B, N))
+    safety = lo_safety + (hi_safety - lo_safety) * rng.random((B, N))
     state = RaceState(
         capability=capability,
         safety=safety,
-        safety_ratio=np.minimum(safety / capability, config.operands.one),
+        safety_ratio=np.minimum(safety / capability, 1.0),
         coordination_progress=np.zeros(B),
         step=np.zeros(B, dtype=np.int64),
-        misuse_concern=concerns[0],
-        accident_concern=concerns[1],
-        trust_by_lab=trust_by_lab,
-        allocation_by_share=np.zeros((3, B, N)),
+        misuse_concern=misuse_concern,
+        accident_concern=accident_concern,
+        trust=trust,
+        last_allocation=np.zeros((B, N, 3)),
         accident_hazard=np.zeros((B, N)),
         observed_capability=np.zeros((B, N, N - 1)),
-        outcome=np.zeros(B, dtype=np.int8),
-        winner=_filled(-1, B, np.int64),
-        cause=np.zeros(B, dtype=np.int8),
-        catastrophe_lab=_filled(-1, B, np.int64),
+        outcome=np.full(B, ONGOING, dtype=np.int8),
+        winner=np.full(B, -1, dtype=np.int64),
+        cause=np.full(B, NO_CAUSE, dtype=np.int8),
+        catastrophe_lab=np.full(B, -1, dtype=np.int64),
         committed=np.zeros((B, N), dtype=bool),
         declared=np.zeros((B, N), dtype=np.int8),
         pause_left=np.zeros((B, N), dtype=np.int32),
@@ -746,90 +626,58 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         audited=np.zeros((B, N), dtype=bool),
         sanction_paid=np.zeros((B, N)),
     )
-    _observe_noisy_capability(config, state, rng)
+    observe_noisy_capability(config, state, rng)
     return state
 
 
-def _observe_noisy_capability(config: RaceConfig, state: RaceState, rng: np.random.Generator) -> None:
-    """Fresh noisy estimates of the others' capability (only in the ``noisy`` regime)."""
+def observe_noisy_capability(config: RaceConfig, state: RaceState, rng: np.random.Generator) -> None:
+    """Fresh noisy estimates of the others' capability, ``clip(C_j + N(0, capability_noise), 0, 2)``
+    (only in the ``noisy`` regime)."""
     if config.capability_info == "noisy":
         seen = state.capability[:, other_labs(config.num_labs)]  # (B, N, N-1)
         seen += config.capability_noise * rng.standard_normal(seen.shape)
-        np.clip(seen, 0.0, 2.0, out=state.observed_capability)
+        state.observed_capability[...] = np.clip(seen, 0.0, 2.0)
 
 
 def decode_actions(
-    config: RaceConfig, actions: np.ndarray, out: np.ndarray | None = None
+    config: RaceConfig, actions: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Validated actions → (allocation (B, N, 3), attempts, commits, declarations).
 
     Attempts and commits are (B, N) bool, declarations (B, N) int8 (index into ``INTENTIONS``);
     each is None when its lever (``pivotal_act``, ``commitments``, ``cheap_talk``) is off.
-    ``out``: a (3, B, N) share-major array to hold the allocation (see :func:`actions_to_allocation`).
     """
-    allocation, attempts = actions_to_allocation(config, actions, out)
-    if not (config.commitments or config.cheap_talk):
-        return allocation, attempts, None, None
+    allocation, attempts = actions_to_allocation(config, actions)
     commits = declarations = None
     if config.action_type == "discrete":  # MultiDiscrete([menu, [2], [3]])
         if config.commitments:
             commits = actions[..., 1] == 1
         if config.cheap_talk:
             declarations = actions[..., -1].astype(np.int8)
-        return allocation, attempts, commits, declarations
-    # the lever columns (commit, then the three intention scores), copied once lever-major: the
-    # comparisons below then read contiguous arrays, not every 8th number of the action batch
-    lever_actions = actions[..., 3 + config.pivotal_act :].transpose(2, 0, 1)  # (L, B, N)
-    columns = _scratch(_LEVER_ACTIONS, lever_actions.shape, actions.dtype)
-    np.copyto(columns, lever_actions)
-    if config.commitments:
-        commits = columns[0] > 0.5
-    if config.cheap_talk:  # argmax of the three scores, ties to the lowest index (compares: faster)
-        first, second, third = columns[-3], columns[-2], columns[-1]
-        cooperate = (second > first).view(np.int8)  # 0 race or 1 cooperate
-        pivotal = (third > np.maximum(first, second)).view(np.int8)
-        # 2 where the third score is the largest (pivotal + pivotal: numpy's int8 shift is ~8x slower)
-        declarations = np.maximum(cooperate, np.add(pivotal, pivotal, out=pivotal))
+    else:  # Box: [allocation (3), [attempt], [commit], [three intention scores]]
+        if config.commitments:
+            commits = actions[..., 3 + config.pivotal_act] > 0.5
+        if config.cheap_talk:  # the argmax of the three scores (ties: the lowest index)
+            declarations = actions[..., -3:].argmax(axis=-1).astype(np.int8)
     return allocation, attempts, commits, declarations
 
 
-def actions_to_allocation(
-    config: RaceConfig, actions: np.ndarray, out: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validated actions (B, N[, D]) → allocation (B, N, 3) summing to 1, pivotal attempts (B, N) or None.
-
-    The allocation is a (B, N, 3) view of a share-major (3, B, N) array (``out`` if given, e.g. the
-    state's ``allocation_by_share``, which spares the step a copy), so that each share
-    (``allocation[..., k]``) is contiguous: the step reads shares many times, and a strided read of
-    an interleaved array costs several times a contiguous one.
-    """
+def actions_to_allocation(config: RaceConfig, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validated actions (B, N[, D]) → allocation (B, N, 3) summing to 1, pivotal attempts (B, N) or None."""
     if config.action_type == "discrete":
-        table, attempts = _menu_tables(config.pivotal_act)  # table: (3, K) share-major
+        menu = config.menu
         if config.commitments or config.cheap_talk:  # MultiDiscrete: the menu item comes first
             actions = actions[..., 0]
-        allocation = np.take(table, actions, axis=1, out=out)  # (3, B, N)
-        return allocation.transpose(1, 2, 0), (attempts[actions] if config.pivotal_act else None)
+        allocation = np.array([shares for _, shares in menu])[actions]  # (B, N, 3)
+        attempts = np.array([name == PIVOTAL_MENU_ITEM[0] for name, _ in menu])[actions] if config.pivotal_act else None
+        return allocation, attempts
     attempts = actions[..., 3] > 0.5 if config.pivotal_act else None
-    effort = np.empty((3,) + actions.shape[:-1]) if out is None else out  # (3, B, N)
-    np.copyto(effort, actions[..., :3].transpose(2, 0, 1))  # (np.moveaxis costs microseconds per call)
-    total = effort[0] + effort[1]
-    total += effort[2]
-    if count_nonzero(total) == total.size:  # validated effort is >= 0: a non-zero total is positive
-        np.divide(effort, total, out=effort)
-    else:  # an all-zero effort vector means "no preference": an equal split
-        np.divide(effort, np.maximum(total, 1e-300), out=effort)
-        effort[:, total <= 0.0] = 1.0 / 3.0
-    return effort.transpose(1, 2, 0), attempts
-
-
-@lru_cache(maxsize=None)
-def _menu_tables(pivotal_act: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(3, K) share-major allocations of the menu items, and (K,) whether an item attempts the act."""
-    menu = MENU + ((PIVOTAL_MENU_ITEM,) if pivotal_act else ())
-    table = np.array([allocation for _, allocation in menu]).T.copy()  # (3, K)
-    attempts = np.array([name == PIVOTAL_MENU_ITEM[0] for name, _ in menu])
-    table.flags.writeable = attempts.flags.writeable = False
-    return table, attempts
+    effort = actions[..., :3].astype(np.float64)  # (B, N, 3), validated >= 0
+    total = effort[..., 0] + effort[..., 1] + effort[..., 2]  # (B, N)
+    if np.count_nonzero(total) < total.size:  # an all-zero effort means "no preference": an equal split
+        effort[total == 0.0] = 1.0
+        total[total == 0.0] = 3.0
+    return effort / total[..., None], attempts
 
 
 def step_batch(
@@ -843,79 +691,28 @@ def step_batch(
 ) -> StepResult:
     """Advance every game one step (in place); return rewards, terminated, truncated and info.
 
-    ``commit`` and ``declare`` are read only when ``commitments`` / ``cheap_talk`` are on. With
-    every governance lever off this is exactly the step of race_v0 without levers (same draws).
-    ``allocation`` is copied into the state (``allocation_by_share``) unless it is already the
-    state's own (as ``decode_actions(..., out=state.allocation_by_share)`` leaves it).
+    The order of the module docstring: the levers before growth (:mod:`labrace.envs.race_levers`),
+    :func:`grow`, :func:`accident_hazard`, audits, :func:`end_games` (outcomes and rewards).
+    ``commit`` and ``declare`` are read only when ``commitments`` / ``cheap_talk`` are on.
     """
-    B, N = state.capability.shape
-    levers = config.levers_on
-    # the played allocation is built in the state (the levers change it there, never in the caller's array)
-    if not (allocation.base is state.allocation_by_share and allocation.strides[2] == state.allocation_by_share.strides[0]):
-        np.copyto(state.allocation_by_share, allocation.transpose(2, 0, 1))
-        allocation = state.last_allocation
-    if levers:  # pauses, commitments, declarations (in that order), before growth
-        _levers_before_growth(config, state, allocation, commit, declare)
-    shares = state.allocation_by_share  # (indexing: cheaper than unpacking, which iterates)
-    speed, safety_work, cooperation = shares[0], shares[1], shares[2]  # (B, N) each, contiguous
-    k = config.operands  # the config's numbers as 0-d arrays
-
-    # -- growth ------------------------------------------------------------------------------
-    state.step += _ONE_STEP
-    if config.compute_cap < config.capability_growth:  # otherwise the cap cannot bind
-        gained = np.multiply(k.capability_growth, speed)
-        state.capability += np.minimum(gained, _constant(config.compute_cap, gained.shape), out=gained)
-    else:
-        state.capability += k.capability_growth * speed
-    total_cooperation = per_game_sum(cooperation)  # (B,)
-    state.safety += k.safety_growth * (safety_work + k.spillover_per_lab * total_cooperation[:, None])
-    state.coordination_progress += k.coordination_rate * total_cooperation
-    ratio = np.divide(state.safety, state.capability, out=state.safety_ratio)
-    np.minimum(ratio, k.one, out=ratio)  # S and C are positive, so ratio > 0
-    hazard = np.minimum(state.capability, k.one, out=state.accident_hazard)
-    hazard *= speed
-    hazard *= k.accident_rate - k.accident_rate * ratio
-    sanctioned = False
-    if levers:
-        gain = breach = None
-        if config.audit_probability > 0.0:  # audits: licensing and breach sanctions, trust events
-            gain, breach, sanctioned = _audit(config, state, allocation, rng)
-        _trust_events(config, state, gain, breach)
-
-    # -- which games have an event this step; only those need the (rarer) outcome logic --------
-    accident_lab = rng.random((B, N)) < hazard  # (B, N)
-    lab_event = accident_lab | (state.capability >= k.one)
-    if pivotal_attempt is not None:
-        lab_event |= pivotal_attempt
-
-    if count_nonzero(state.outcome):  # left over from a finished game that is stepped on
-        state.outcome.fill(ONGOING)
-        state.cause.fill(NO_CAUSE)
-        state.winner.fill(-1)
-        state.catastrophe_lab.fill(-1)
-    rewards = np.zeros((B, N))
-    ends = np.zeros((2, B), dtype=bool)
-    terminated, truncated = ends[0], ends[1]
-    # whole-batch counts first (count_nonzero is the cheapest reduction): on most steps of a small
-    # batch nothing happens
-    coordinated = state.coordination_progress >= k.one  # (B,)
-    timed_out = state.step >= k.max_steps  # (B,)
-    if count_nonzero(lab_event) or count_nonzero(coordinated) or count_nonzero(timed_out):
-        game_event = per_game_any(lab_event)
-        game_event |= coordinated
-        game_event |= timed_out
-        games = np.flatnonzero(game_event)
-        attempts = pivotal_attempt[games] if pivotal_attempt is not None else None
-        _resolve_events(config, state, games, accident_lab[games], attempts, rng)
-        outcome = state.outcome[games]
-        finished = games[outcome != ONGOING]
-        rewards[finished] = _terminal_rewards(config, state, finished)
-        terminated[games] = (outcome != ONGOING) & (outcome != TIMEOUT)
-        truncated[games] = outcome == TIMEOUT
-    if sanctioned:
-        rewards -= state.sanction_paid  # immediate, on top of any terminal reward
-    if config.capability_info == "noisy":
-        _observe_noisy_capability(config, state, rng)
+    state.last_allocation[...] = allocation  # the played allocation: the levers change it there
+    allocation = state.last_allocation
+    if config.pause_steps > 0:
+        race_levers.apply_pauses(state, allocation)
+    if config.commitments:
+        race_levers.decide_commitments(config, state, commit)
+    if config.cheap_talk:
+        race_levers.declare_intentions(config, state, declare)
+    speed, safety_work, cooperation = allocation[..., 0], allocation[..., 1], allocation[..., 2]
+    state.step += 1
+    grow(config, state, speed, safety_work, cooperation)
+    state.accident_hazard[...] = accident_hazard(config, state, speed)
+    if config.audit_probability > 0.0:
+        race_levers.audit(config, state, allocation, rng)
+    rewards, terminated, truncated = end_games(config, state, pivotal_attempt, rng)
+    if config.audit_probability > 0.0:  # sanctions are immediate, on top of any terminal reward
+        rewards -= state.sanction_paid
+    observe_noisy_capability(config, state, rng)
     return StepResult(
         rewards=rewards,
         terminated=terminated,
@@ -931,416 +728,254 @@ def step_batch(
     )
 
 
-def _levers_before_growth(
-    config: RaceConfig,
-    state: RaceState,
-    allocation: np.ndarray,
-    commit: np.ndarray | None,
-    declare: np.ndarray | None,
-) -> None:
-    """Pauses (speed moved to safety, in ``allocation`` in place), commitment decisions, declarations.
+def grow(config: RaceConfig, state: RaceState, speed: np.ndarray, safety_work: np.ndarray, cooperation: np.ndarray) -> None:
+    """Capability, safety and coordination progress grow with this step's efforts (each (B, N))."""
+    total_cooperation = cooperation.sum(axis=1)  # (B,) sum_j coop_j
+    spillover_per_lab = config.cooperation_spillover / config.num_labs  # spillover * mean_j coop_j = this * sum_j
+    # C_i += min(capability_growth * speed_i, compute_cap)
+    state.capability += race_levers.capability_gain(config, speed)
+    # S_i += safety_growth * (safety_i + cooperation_spillover * mean_j coop_j)
+    state.safety += config.safety_growth * (safety_work + spillover_per_lab * total_cooperation[:, None])
+    # G += coordination_rate * sum_j coop_j
+    state.coordination_progress += config.coordination_rate * total_cooperation
+    # rho_i = clip(S_i / C_i, 0, 1) (S and C are positive: only the cap at 1 can bind)
+    np.minimum(state.safety / state.capability, 1.0, out=state.safety_ratio)
 
-    Whole-array arithmetic rather than indexing of the affected labs: on contiguous (B, N) shares a
-    few passes cost less than one gather and scatter.
+
+def accident_hazard(config: RaceConfig, state: RaceState, speed: np.ndarray) -> np.ndarray:
+    """(B, N) ``h_i = accident_rate * speed_i * min(C_i, 1) * (1 - rho_i)``."""
+    return config.accident_rate * speed * np.minimum(state.capability, 1.0) * (1.0 - state.safety_ratio)
+
+
+def end_games(
+    config: RaceConfig, state: RaceState, pivotal_attempt: np.ndarray | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the accidents, settle the outcome of every game with an event; (rewards, terminated, truncated).
+
+    A game has an event when a lab has an accident, reaches the frontier or attempts a pivotal act,
+    when G >= 1 or when t = max_steps; only those games draw the numbers of :func:`resolve_outcomes`.
     """
-    if config.pause_steps > 0 and count_nonzero(state.pause_left):
-        paused = state.pause_left > 0  # (B, N)
-        speed, safety_work = allocation[..., 0], allocation[..., 1]
-        moved = _as_float(paused, _MOVED)
-        moved *= speed  # speed of paused labs, else 0
-        safety_work += moved
-        speed -= moved  # exactly 0 where paused, unchanged elsewhere
-        state.pause_left -= paused
-    if config.commitments:  # decision steps: 0, K, 2K, ...
-        decide = _decision_steps(config.commitment_period, config.max_steps).take(state.step, mode="wrap")  # (B,)
-        if count_nonzero(decide):
-            if commit is None:
-                state.committed[decide] = False
-            else:  # whole rows: a few µs at B = 4096, where row-by-row indexing costs up to ~80
-                np.copyto(_rows(state.committed), _rows(np.ascontiguousarray(commit, dtype=bool)), where=decide)
-    if config.cheap_talk:
-        state.declared[...] = 0 if declare is None else declare
+    B, N = state.capability.shape
+    accident = rng.random((B, N)) < state.accident_hazard  # (B, N): lab i has an accident with probability h_i
+    lab_event = accident | (state.capability >= 1.0)
+    if pivotal_attempt is not None:
+        lab_event |= pivotal_attempt
+    coordinated, timed_out = state.coordination_progress >= 1.0, state.step >= config.max_steps  # (B,)
+    if np.count_nonzero(state.outcome):  # left over from a finished game that is stepped on
+        state.outcome[:], state.cause[:], state.winner[:], state.catastrophe_lab[:] = ONGOING, NO_CAUSE, -1, -1
+    rewards = np.zeros((B, N))
+    terminated, truncated = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
+    if not (np.count_nonzero(lab_event) or np.count_nonzero(coordinated) or np.count_nonzero(timed_out)):
+        return rewards, terminated, truncated  # most steps: no game has an event (4% off an API step at 2 labs)
+    games = (lab_event.any(axis=1) | coordinated | timed_out).nonzero()[0]
+    attempt = None if pivotal_attempt is None else pivotal_attempt[games]
+    resolve_outcomes(config, state, games, accident[games], attempt, rng)
+    outcome = state.outcome[games]
+    finished = games[outcome != ONGOING]
+    rewards[finished] = terminal_rewards(config, state, finished)
+    terminated[games] = (outcome != ONGOING) & (outcome != TIMEOUT)
+    truncated[games] = outcome == TIMEOUT
+    return rewards, terminated, truncated
 
 
-@lru_cache(maxsize=64)
-def _decision_steps(period: int, max_steps: int) -> np.ndarray:
-    """(L,) bool: whether step t is a commitment decision step (t % period == 0), for t < L, where L
-    is the first multiple of ``period`` above ``max_steps``. ``take(t, mode="wrap")`` reads entry
-    t mod L, which is right for every t (``period`` divides L), also past ``max_steps`` (a finished
-    game stepped on)."""
-    table = np.arange(period * (max_steps // period + 1)) % period == 0
-    table.flags.writeable = False
-    return table
-
-
-def _rows(array: np.ndarray) -> np.ndarray:
-    """(B,) view of a (B, N) array whose rows are each contiguous, one N-element record per game, so
-    that a copy (masked or not) or a fancy index moves whole rows at once."""
-    return array.view(_record(array.shape[1] * array.itemsize)).reshape(len(array))
-
-
-@lru_cache(maxsize=None)
-def _record(size: int) -> np.dtype:
-    """The dtype of an opaque ``size``-byte record (built once: a dtype costs ~1 µs to construct)."""
-    return np.dtype((np.void, size))
-
-
-def _audit(
-    config: RaceConfig, state: RaceState, allocation: np.ndarray, rng: np.random.Generator
-) -> tuple[Any, Any, bool]:
-    """Audit each lab with ``audit_probability``: verified cooperation, sanctions, pauses.
-
-    Returns the trust events of the audits, per lab i (B, N): the trust gain factor
-    ``audit_trust_gain * c_i`` of audited labs (or None when no lab is audited) and the breach
-    penalty of audited committed labs below their floor (or None when there is none); and whether
-    any lab was sanctioned (``state.sanction_paid`` is all zeros otherwise).
-    """
-    audited = _bernoulli(rng, config.audit_probability, out=state.audited)
-    if not count_nonzero(audited):
-        state.sanction_paid.fill(0.0)
-        return None, None, False
-    cooperation, safety_share = allocation[..., 2], allocation[..., 1]  # contiguous (B, N) shares
-    # verified cooperation: c_i where audited, else unchanged, as exact 0/1 arithmetic (x * 1 = x,
-    # x * 0 + y = y): faster than a masked copy, whose random mask defeats branch prediction
-    weight = _as_float(audited, _WEIGHT)  # 1.0 where audited, else 0.0
-    verified = np.multiply(cooperation, weight, out=_scratch(_GAIN, audited.shape))  # c_i if audited, else 0
-    state.verified_cooperation *= np.subtract(1.0, weight, out=weight)
-    state.verified_cooperation += verified
-    gain = None
-    if config.audit_trust_gain > 0.0:
-        gain = verified
-        gain *= config.audit_trust_gain
-    # sanctions: licence violations and breaches add up (counted in a small integer, scaled once)
-    sanctioned = None
-    breach = None
-    if config.safety_floor > 0.0:  # licensing
-        violator = audited & (safety_share < config.safety_floor)
-        sanctioned = violator.view(np.int8)
-        if config.pause_steps > 0 and count_nonzero(violator):
-            state.pause_left[violator] = config.pause_steps  # (a boolean index: faster than np.putmask here)
-    if config.commitments:
-        caught = audited & state.committed
-        caught &= safety_share < config.commitment_floor
-        sanctioned = caught.view(np.int8) if sanctioned is None else sanctioned + caught.view(np.int8)
-        if config.breach_trust_penalty > 0.0 and count_nonzero(caught):
-            breach = _as_float(caught, _BREACH)
-            breach *= config.breach_trust_penalty
-    if sanctioned is None or not count_nonzero(sanctioned):
-        state.sanction_paid.fill(0.0)
-        return gain, breach, False
-    np.copyto(state.sanction_paid, sanctioned)
-    state.sanction_paid *= config.sanction
-    return gain, breach, True
-
-
-def _bernoulli(rng: np.random.Generator, probability: float, out: np.ndarray) -> np.ndarray:
-    """``out`` (bool) filled with independent Bernoulli(``probability``) draws.
-
-    Drawn as 32-bit uniform integers, two from each raw 64-bit output of the bit generator: half
-    the cost of float64 uniforms, at a resolution of 2**-32 in ``probability``.
-    """
-    size = out.size
-    bits = rng.bit_generator.random_raw((size + 1) // 2).view(np.uint32)[:size].reshape(out.shape)
-    return np.less(bits, round(probability * 2**32), out=out)  # 2**32 (probability 1): always true
-
-
-def _trust_events(config: RaceConfig, state: RaceState, gain: Any, breach: Any) -> None:
-    """Apply the trust rule's lever events of a step: declared pivotal act, verified cooperation, breach.
-
-    Each event acts on a column of trust (every other lab j's trust in lab i) with one value per
-    lab i, a (B, N) array: the declaration penalty d, the gain factor g and the breach penalty r.
-    In their order, with the floor at 0 after each penalty, they compose to one increasing map per
-    column, ``x -> max(max(x - d, 0) + g (1 - max(x - d, 0)) - r, 0) = max(a x + c, f)`` with
-    ``a = 1 - g``, ``c = g - r - a d`` and ``f = max(g - r, 0)``. So the whole matrix is updated
-    once (equal to the event-by-event rule up to rounding). On the lab-major (N, B, N)
-    ``trust_by_lab`` the (B, N) arrays broadcast over the leading axis (the truster j), which numpy
-    runs as N contiguous passes. A lab's trust in itself is then restored.
-
-    No cap at 1 is needed, even in floating point: with ``a = fl(1 - g)`` and ``c <= g`` (c is g
-    less non-negative terms), x <= 1 gives ``fl(fl(a x) + c) <= fl(a + g) <= 1`` (rounding is
-    monotone, and ``fl(1 - g) + g`` rounds to at most 1 for g in [0, 1]). Without a penalty
-    (d = r = 0) the floor is not needed either: ``a x + g >= g``.
-
-    It rounds to exactly 1: for g >= 1/2, 1 - g is exact (Sterbenz); for g < 1/2, ``fl(1 - g)``
-    is within 2**-54 of 1 - g, so the sum is within 2**-54 of 1, which rounds to 1 (2**-54 below 1
-    is a tie, broken to the even 1). So without a penalty a lab's trust in itself, 1 by default
-    (``self_trust``), is left unchanged and need not be restored.
-    """
-    declared = None
-    if config.cheap_talk and config.declare_trust_penalty > 0.0:
-        pivotal = state.declared == DECLARE_PIVOTAL
-        if count_nonzero(pivotal):
-            declared = _as_float(pivotal, _DECLARED)
-            declared *= config.declare_trust_penalty
-    if declared is None and gain is None and breach is None:
-        return
-    trust = state.trust_by_lab  # (N, B, N): [j, b, i] = lab j's trust in lab i
-    if gain is None:  # penalties only: x -> max(x - d - r, 0)
-        if declared is not None:
-            trust -= declared
-        if breach is not None:
-            trust -= breach
-        np.maximum(trust, _constant(0.0, trust.shape), out=trust)
-    else:
-        scale = np.subtract(1.0, gain, out=_scratch(_SCALE, gain.shape))
-        shift = gain if breach is None else np.subtract(gain, breach, out=gain)  # gain is not used again
-        floor = None
-        if breach is not None or declared is not None:
-            floor = np.maximum(shift, _constant(0.0, shift.shape), out=_scratch(_FLOOR, shift.shape))
-        if declared is not None:
-            declared *= scale
-            shift -= declared
-        trust *= scale
-        trust += shift
-        if floor is not None:
-            np.maximum(trust, floor, out=trust)
-        elif config.self_trust == 1.0:
-            return  # x -> fl(fl(1 - g) x + g) keeps x = 1 exactly: no trust in itself to restore
-    _diagonal(trust)[...] = config.self_trust
-
-
-def _diagonal(trust_by_lab: np.ndarray) -> np.ndarray:
-    """(N, B) writable view of ``trust_by_lab[i, :, i]`` (each lab's trust in itself): a plain strided
-    view, cheaper to fill than fancy indexing (``trust_by_lab`` is C-contiguous)."""
-    strides = trust_by_lab.strides
-    return np.ndarray(trust_by_lab.shape[:2], trust_by_lab.dtype, trust_by_lab, 0, (strides[0] + strides[2], strides[1]))
-
-
-@lru_cache(maxsize=16)
-def _constant(value: float | tuple[float, ...], shape: tuple[int, ...]) -> np.ndarray:
-    """A read-only float64 array filled with ``value`` (a tuple fills each row): a ufunc with an
-    array operand (e.g. ``np.maximum(x, zeros)``) runs about twice as fast as with the scalar."""
-    array = np.full(shape, value)
-    array.flags.writeable = False
-    return array
-
-
-#: the scale of a declared intention's feature: a float32 operand keeps the product float32
-_HALF = np.float32(0.5)
-
-#: ``step += _ONE_STEP``: an int64 array operand is cheaper for numpy than a Python int (B = 1 matters
-#: for the PettingZoo API)
-_ONE_STEP = np.ones((), dtype=np.int64)
-
-
-def _resolve_events(
+def resolve_outcomes(
     config: RaceConfig,
     state: RaceState,
     games: np.ndarray,  # (G,) games with an event this step
-    accident_lab: np.ndarray,  # (G, N)
+    accident: np.ndarray,  # (G, N)
     attempt: np.ndarray | None,  # (G, N)
     rng: np.random.Generator,
 ) -> None:
-    """Outcomes of the games with an event, written from lowest to highest precedence."""
-    G, N = accident_lab.shape
-    k = config.operands
+    """The outcome of each game with an event, by the docstring's precedence: the rules are applied
+    from the lowest (time-out) to the highest (accident), each overriding the ones before."""
+    G, N = accident.shape
     capability, ratio = state.capability[games], state.safety_ratio[games]  # (G, N)
-    draws = rng.random((2, G, N))
-    tiebreak, u_misaligned = draws[0], draws[1]
-    outcome = np.zeros(G, dtype=np.int8)  # ONGOING
-    outcome[state.step[games] >= k.max_steps] = TIMEOUT
-    outcome[state.coordination_progress[games] >= k.one] = COORDINATED
-    cause = np.zeros(G, dtype=np.int8)
-    winner = _filled(-1, G, np.int64)
-    culprit = _filled(-1, G, np.int64)
+    tiebreak, u_misaligned = rng.random((2, G, N))
+    outcome = np.full(G, ONGOING, dtype=np.int8)
+    cause = np.full(G, NO_CAUSE, dtype=np.int8)
+    winner, culprit = np.full(G, -1), np.full(G, -1)
+    rows = np.arange(G)
 
-    reached = capability >= 1.0  # frontier: the most capable lab that reached it is first
-    if count_nonzero(reached):  # (the draws above are made either way: the stream does not depend on it)
-        frontier, rows = reached.any(axis=1), np.arange(G)
-        first = np.where(reached, capability + 1e-9 * tiebreak, -np.inf).argmax(axis=1)  # (the method: no wrapper)
+    # 5. time-out: t == max_steps
+    outcome[state.step[games] >= config.max_steps] = TIMEOUT
+    # 4. coordinated outcome: G >= 1
+    outcome[state.coordination_progress[games] >= 1.0] = COORDINATED
+    # 3. frontier reached: the most capable lab with C_i >= 1 (ties at random) is first; misaligned
+    #    with probability misalignment_risk * (1 - rho_first) -> catastrophe, else it wins
+    reached = capability >= 1.0
+    if reached.any():
+        first = np.where(reached, capability + 1e-9 * tiebreak, -np.inf).argmax(axis=1)
+        frontier = reached.any(axis=1)
         misaligned = frontier & (u_misaligned[rows, first] < config.misalignment_risk * (1.0 - ratio[rows, first]))
         safe_win = frontier & ~misaligned
         outcome[safe_win], winner[safe_win] = WINNER, first[safe_win]
         outcome[misaligned], cause[misaligned], culprit[misaligned] = CATASTROPHE, MISALIGNED, first[misaligned]
-
-    if attempt is not None and attempt.any():
-        # lead over the best other lab: max over j != i of C_j is the top C, or the runner-up for the top lab
-        ranked = np.sort(capability, axis=1)
-        best_other = np.where(capability >= ranked[:, -1:], ranked[:, -2:-1], ranked[:, -1:])
-        p_success = ratio * np.clip((capability - best_other) / config.pivotal_lead_scale, 0.0, 1.0)
-        u_success, u_failure = rng.random((2, G, N))
-        success = attempt & (u_success < p_success)
-        failure_catastrophe = attempt & ~success & (u_failure < config.pivotal_failure_risk)
-        # every attempt, successful or not, costs the actor the other labs' trust
-        penalty = config.pivotal_trust_penalty * (attempt[:, None, :] & ~np.eye(attempt.shape[1], dtype=bool))
-        state.trust[games] = np.maximum(state.trust[games] - penalty, 0.0)
-        seized = success.any(axis=1)
-        actor = np.where(success, tiebreak, -1.0).argmax(axis=1)
+    # 2. pivotal act
+    if attempt is not None and attempt.any():  # (only then are its numbers drawn)
+        seized, actor, failed, failed_actor = pivotal_acts(config, state, games, attempt, tiebreak, rng)
         outcome[seized], cause[seized], winner[seized], culprit[seized] = PIVOTAL_ACT, NO_CAUSE, actor[seized], -1
-        failed = failure_catastrophe.any(axis=1) & ~seized
-        actor = np.where(failure_catastrophe, tiebreak, -1.0).argmax(axis=1)
-        outcome[failed], cause[failed], winner[failed], culprit[failed] = CATASTROPHE, PIVOTAL_FAILURE, -1, actor[failed]
-
-    if count_nonzero(accident_lab):
-        crashed = accident_lab.any(axis=1)
-        lab = np.where(accident_lab, tiebreak, -1.0).argmax(axis=1)  # one of the crashing labs, at random
-        outcome[crashed], cause[crashed], winner[crashed], culprit[crashed] = CATASTROPHE, ACCIDENT, -1, lab[crashed]
+        failed &= ~seized
+        outcome[failed], cause[failed], winner[failed], culprit[failed] = CATASTROPHE, PIVOTAL_FAILURE, -1, failed_actor[failed]
+    # 1. accident (one of the crashing labs, at random, is named)
+    if accident.any():
+        crashed = accident.any(axis=1)
+        crashing_lab = np.where(accident, tiebreak, -1.0).argmax(axis=1)
+        outcome[crashed], cause[crashed], winner[crashed], culprit[crashed] = CATASTROPHE, ACCIDENT, -1, crashing_lab[crashed]
 
     state.outcome[games], state.cause[games] = outcome, cause
     state.winner[games], state.catastrophe_lab[games] = winner, culprit
 
 
-def _terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -> np.ndarray:
-    """(len(games), N) rewards of finished games (every one has a final outcome).
+def pivotal_acts(
+    config: RaceConfig,
+    state: RaceState,
+    games: np.ndarray,
+    attempt: np.ndarray,
+    tiebreak: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Attempts at a unilateral pivotal act in ``games`` (``attempt``: (G, N) bool).
 
-    Each kind of outcome's rule runs only if some game ends that way (most steps end few games).
+    An attempt succeeds with probability ``rho_i * clip(lead_i / pivotal_lead_scale, 0, 1)``, where
+    ``lead_i = C_i - max_{j != i} C_j``; a failure is a catastrophe with probability
+    ``pivotal_failure_risk``. Every attempt costs the actor ``tau_ji -= pivotal_trust_penalty``
+    (trust rule, event 4). Returns (G,) whether an act succeeded and which lab's (ties at random),
+    and whether a failed act was a catastrophe and which lab's.
     """
+    capability, ratio = state.capability[games], state.safety_ratio[games]  # (G, N)
+    ranked = np.sort(capability, axis=1)  # max over j != i of C_j: the top C, or the runner-up for the top lab
+    best_other = np.where(capability >= ranked[:, -1:], ranked[:, -2:-1], ranked[:, -1:])
+    p_success = ratio * np.clip((capability - best_other) / config.pivotal_lead_scale, 0.0, 1.0)
+    u_success, u_failure = rng.random((2,) + attempt.shape)
+    success = attempt & (u_success < p_success)
+    failure_catastrophe = attempt & ~success & (u_failure < config.pivotal_failure_risk)
+    penalty = np.zeros(state.capability.shape)
+    penalty[games] = config.pivotal_trust_penalty * attempt
+    race_levers.lower_trust(state, penalty)
+    seized, actor = success.any(axis=1), np.where(success, tiebreak, -1.0).argmax(axis=1)
+    failed, failed_actor = failure_catastrophe.any(axis=1), np.where(failure_catastrophe, tiebreak, -1.0).argmax(axis=1)
+    return seized, actor, failed, failed_actor
+
+
+def terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -> np.ndarray:
+    """(len(games), N) rewards of finished games, by their outcome (the table of the docstring)."""
     outcome = state.outcome[games]  # (G,)
-    ending = np.bincount(outcome, minlength=len(OUTCOMES)).tolist()  # games per outcome
-    if ending[WINNER] or ending[PIVOTAL_ACT]:
-        misuse = state.misuse_concern[games]
-        winner = np.maximum(state.winner[games], 0)
-        trust_in_winner = state.trust[games, :, winner]  # (G, N): trust[g, j, winner_g]
-        rewards = config.frontier_value * ((1.0 - misuse) + misuse * trust_in_winner)
-        rewards[np.arange(len(games)), winner] += config.winner_bonus
-    else:
-        rewards = np.zeros((len(games), config.num_labs))
-    if ending[COORDINATED]:
-        rewards[outcome == COORDINATED] = config.coordination_value
-    if ending[TIMEOUT]:
-        rewards[outcome == TIMEOUT] = config.status_quo_value
-    if ending[CATASTROPHE]:
-        catastrophe = outcome == CATASTROPHE
-        rewards[catastrophe] = -config.catastrophe_loss * state.accident_concern[games[catastrophe]]
+    rewards = np.zeros((len(games), config.num_labs))
+    won = np.flatnonzero((outcome == WINNER) | (outcome == PIVOTAL_ACT))  # rows of games with a winner w
+    if won.size:
+        misuse, winner = state.misuse_concern[games[won]], state.winner[games[won]]
+        trust_in_winner = state.trust[games[won], :, winner]  # (W, N): trust[g, j, w_g]
+        rewards[won] = config.frontier_value * ((1.0 - misuse) + misuse * trust_in_winner)
+        rewards[won, winner] += config.winner_bonus
+    rewards[outcome == COORDINATED] = config.coordination_value
+    rewards[outcome == TIMEOUT] = config.status_quo_value
+    catastrophe = outcome == CATASTROPHE
+    rewards[catastrophe] = -config.catastrophe_loss * state.accident_concern[games[catastrophe]]
     return rewards
+
+
+# --------------------------------------------------------------------------------------------
+# Observations (the layout of the docstring's observation tables)
+# --------------------------------------------------------------------------------------------
 
 
 def observe_batch(config: RaceConfig, state: RaceState) -> np.ndarray:
     """Every lab's egocentric observation, (B, N, observation_size) float32 (layout in the docstring).
 
-    Built as one gather: ``features`` (B, K) holds every quantity the observations show, once per
-    game (:func:`observation_features`), and ``config.observation_index`` names the feature column
-    of each slot of every lab's view. ``np.take`` copies the values exactly; it is several times
-    faster than a product with a 0/1 selector matrix (whose work grows as K x N x observation_size).
+    Each quantity a lab can see is laid out once per game in a table (:func:`observation_table`);
+    ``config.observation_layout`` names the table column that each slot of each lab's view shows
+    (built from the docstring's tables by :func:`observation_layout`), so every view is one gather.
     """
     B, N = state.capability.shape
-    features = observation_features(config, state)  # (B, K) scratch
-    # mode="wrap" skips the bounds check (the index is valid by construction): ~25% faster
-    return features.take(config.observation_index, axis=1, mode="wrap").reshape(B, N, config.observation_size)
+    table = observation_table(config, state)  # (B, K)
+    return table.take(config.observation_layout, axis=1).reshape(B, N, config.observation_size)
 
 
-def _feature_blocks(config: RaceConfig) -> dict[str, tuple[int, int]]:
-    """Column block (start, width) of each quantity in :func:`observation_features`."""
-    N = config.num_labs
-    widths = {
-        "capability": N,
-        "safety_ratio": N,
-        "misuse_concern": N,
-        "accident_concern": N,
-        "cooperation": N,  # last cooperation share
-        "coordination_progress": 1,  # min(G, 1)
-        "time": 1,  # t / max_steps
-        "one": 1,  # the constant 1 (flags of the config that are on)
-        "zero": 1,  # the constant 0 (slots that are always 0)
-        "trust": N * N,  # trust[i, j] at i * N + j
+def observation_blocks(config: RaceConfig, state: RaceState) -> dict[str, np.ndarray]:
+    """The quantities the observations show, each as a (B, width) block (see :func:`block_widths`)."""
+    B, N = state.capability.shape
+    blocks = {
+        "capability": state.capability,  # C_j at column j
+        "safety_ratio": state.safety_ratio,
+        "misuse_concern": state.misuse_concern,
+        "accident_concern": state.accident_concern,
+        "cooperation": state.last_allocation[..., 2],  # last cooperation share
+        "coordination_progress": np.minimum(state.coordination_progress, 1.0)[:, None],  # min(G, 1)
+        "time": (state.step / config.max_steps)[:, None],  # t / max_steps
+        "pivotal_act_allowed": np.full((B, 1), float(config.pivotal_act)),
+        "zero": np.zeros((B, 1)),  # slots that are always 0
+        "trust": state.trust.reshape(B, N * N),  # trust of lab i in lab j at column i * N + j
     }
-    if config.capability_info == "noisy":
-        widths["observed_capability"] = N * (N - 1)  # observed_capability[i, k - 1] at i * (N - 1) + k - 1
+    if config.capability_info == "noisy":  # lab i's estimate of lab i+k at column i * (N - 1) + k - 1
+        blocks["observed_capability"] = state.observed_capability.reshape(B, N * (N - 1))
     if config.pause_steps > 0:
-        widths["paused"] = N
+        blocks["paused"] = state.pause_left > 0
     if config.commitments:
-        widths["committed"] = N
+        blocks["committed"] = state.committed
     if config.audit_probability > 0.0:
-        widths["verified_cooperation"] = N
+        blocks["verified_cooperation"] = state.verified_cooperation
     if config.cheap_talk:
-        widths["declared"] = N  # the declared intention's index / 2: 0, 0.5 or 1
-    blocks, start = {}, 0
-    for name, width in widths.items():
-        blocks[name] = (start, width)
-        start += width
+        blocks["declared"] = state.declared / 2.0  # the declared intention's index / 2
     return blocks
 
 
-def observation_features(config: RaceConfig, state: RaceState) -> np.ndarray:
-    """(B, K) float32: every quantity the observations show, in the blocks of ``_feature_blocks``."""
-    blocks = config.feature_blocks
-    B, N = state.capability.shape
-    k = config.operands
-    trust = state.trust_by_lab  # (N, B, N): lab i's trust in every lab, at i * N + j
-    parts = [
-        state.capability,
-        state.safety_ratio,
-        state.misuse_concern,
-        state.accident_concern,
-        state.allocation_by_share[2],  # last cooperation shares
-        np.minimum(state.coordination_progress, k.one)[:, None],
-        np.true_divide(state.step, k.max_steps)[:, None],
-        _constant((1.0, 0.0), (B, 2)),  # the columns "one" and "zero"
-        # one (1, N * N) view at one game; else N blocks (B, N) (a reshape would copy)
-        *((trust.reshape(1, N * N),) if B == 1 else [trust[i] for i in range(N)]),
-    ]
-    if "observed_capability" in blocks:
-        parts.append(state.observed_capability.reshape(B, N * (N - 1)))
-    if "paused" in blocks:
-        parts.append(state.pause_left > 0)
-    if "committed" in blocks:
-        parts.append(state.committed)
-    if "verified_cooperation" in blocks:
-        parts.append(state.verified_cooperation)
-    if "declared" in blocks:
-        parts.append(np.multiply(state.declared, _HALF))  # float32: 0, 0.5 or 1 exactly
-    features = _scratch(_FEATURES, (B, config.feature_count), np.float32)
-    if B < _RECORD_COPY_FROM:
-        return np.concatenate(parts, axis=1, out=features)
-    start = 0
-    for part in parts:
-        _copy_columns(features, start, part)
-        start += part.shape[1]
-    return features
+def observation_table(config: RaceConfig, state: RaceState) -> np.ndarray:
+    """(B, K) float32: the blocks of :func:`observation_blocks` side by side."""
+    return np.concatenate(tuple(observation_blocks(config, state).values()), axis=1, dtype=np.float32)
 
 
-#: from this many games on, the features are filled part by part as records (see ``_copy_columns``)
-_RECORD_COPY_FROM = 1024
+def block_widths(config: RaceConfig) -> dict[str, int]:
+    """Width of each block of :func:`observation_blocks`, in their order."""
+    N = config.num_labs
+    widths = dict.fromkeys(("capability", "safety_ratio", "misuse_concern", "accident_concern", "cooperation"), N)
+    widths.update(dict.fromkeys(("coordination_progress", "time", "pivotal_act_allowed", "zero"), 1))
+    widths["trust"] = N * N
+    if config.capability_info == "noisy":
+        widths["observed_capability"] = N * (N - 1)
+    lever_blocks = {
+        "paused": config.pause_steps > 0,
+        "committed": config.commitments,
+        "verified_cooperation": config.audit_probability > 0.0,
+        "declared": config.cheap_talk,
+    }
+    widths.update({name: N for name, on in lever_blocks.items() if on})
+    return widths
 
 
-def _copy_columns(features: np.ndarray, start: int, part: np.ndarray) -> None:
-    """``features[:, start : start + w] = part`` for a (B, w) ``part`` of any dtype, cast to float32.
-
-    Copied into a block of columns, a part's every row is a separate inner loop of w numbers, and
-    numpy's per-loop cost dominates at w <= N. Cast to a contiguous float32 array first, each row's
-    w numbers are one opaque record of 4w bytes: one loop over the B rows, about twice as fast.
-    """
-    width = part.shape[1]
-    if width == 1:  # a column: already one loop over the rows
-        np.copyto(features[:, start], part[:, 0])
-        return
-    source = np.ascontiguousarray(part, dtype=np.float32)  # (the same rounding as a casting copy)
-    np.copyto(_rows(features[:, start : start + width]), _rows(source))
-
-
-def _observation_index(config: RaceConfig) -> np.ndarray:
-    """(N * observation_size,) read-only: the feature column (of :func:`observation_features`) that
-    slot ``s`` of lab i shows, at ``i * observation_size + s``; the ``zero`` column for slots that
-    are always 0 (the others' capability with ``capability_info="none"``, the pivotal flag when
-    ``pivotal_act`` is off).
-    """
-    N, size = config.num_labs, config.observation_size
-    blocks = config.feature_blocks
-    index = np.empty(N * size, dtype=np.intp)
+def observation_layout(config: RaceConfig) -> np.ndarray:
+    """(N * observation_size,) read-only: the column of :func:`observation_table` that slot ``s`` of
+    lab i shows, at ``i * observation_size + s``, following the docstring's tables."""
+    N = config.num_labs
+    start, column = {}, 0
+    for name, width in block_widths(config).items():
+        start[name] = column
+        column += width
+    layout = []
     for i in range(N):
-        sources: list[tuple[str, int]] = [  # (block, index in the block) per slot
+        slots = [  # (block, column in the block)
             ("capability", i),
             ("safety_ratio", i),
             ("misuse_concern", i),
             ("accident_concern", i),
             ("coordination_progress", 0),
             ("time", 0),
-            ("one", 0) if config.pivotal_act else ("zero", 0),
+            ("pivotal_act_allowed", 0),
         ]
-        for k in range(1, N):
+        for k in range(1, N):  # lab i+k
             j = (i + k) % N
             seen_capability = {
                 "public": ("capability", j),
                 "noisy": ("observed_capability", i * (N - 1) + k - 1),
                 "none": ("zero", 0),
             }[config.capability_info]
-            sources += [seen_capability, ("cooperation", j), ("trust", i * N + j)]
-        sources += [(slot, i) for slot in config.own_lever_slots]  # paused, committed
+            slots += [seen_capability, ("cooperation", j), ("trust", i * N + j)]
+        slots += [(name, i) for name in config.own_lever_slots]  # paused, committed
         for k in range(1, N):
-            j = (i + k) % N
-            sources += [(slot, j) for slot in config.other_lever_slots]
-        assert len(sources) == size, "the index must follow the documented layout"
-        index[i * size : (i + 1) * size] = [blocks[name][0] + offset for name, offset in sources]
+            slots += [(name, (i + k) % N) for name in config.other_lever_slots]
+        if len(slots) != config.observation_size:
+            raise AssertionError("the layout must follow the documented observation tables")
+        layout += [start[name] + offset for name, offset in slots]
+    index = np.array(layout, dtype=np.intp)
     index.flags.writeable = False
     return index
 
@@ -1418,7 +1053,7 @@ def allocation_to_action(
 
 
 #: the lever info keys while every lever is off
-_INERT_LEVER_INFO = {"audited": 0, "sanction": 0.0, "committed": 0, "declared": -1, "paused": 0}
+LEVERS_OFF_INFO = {"audited": 0, "sanction": 0.0, "committed": 0, "declared": -1, "paused": 0}
 
 
 class RaceGame(BatchedGame[RaceConfig, RaceState]):
@@ -1459,15 +1094,14 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
         return reset_batch(self.config, rng, batch_size)
 
     def step(self, state: RaceState, actions: np.ndarray, rng: np.random.Generator) -> StepResult:
-        # decoded straight into the state's allocation: the step then need not copy it there
-        allocation, attempt, commit, declare = decode_actions(self.config, actions, out=state.allocation_by_share)
+        allocation, attempt, commit, declare = decode_actions(self.config, actions)
         return step_batch(self.config, state, allocation, attempt, rng, commit, declare)
 
     def observe(self, state: RaceState) -> np.ndarray:
         return observe_batch(self.config, state)
 
     def agent_infos(self, state: RaceState, result: StepResult | None, game: int) -> list[dict[str, Any]]:
-        common = {  # .item() gives the Python scalar directly
+        common = {  # .item() gives the Python scalar
             "coordination_progress": state.coordination_progress.item(game),
             "outcome": state.outcome.item(game),
             "winner": state.winner.item(game),
@@ -1475,36 +1109,22 @@ class RaceGame(BatchedGame[RaceConfig, RaceState]):
             "catastrophe_lab": state.catastrophe_lab.item(game),
             "steps": state.step.item(game),
         }
-        if not self.config.levers_on:  # the lever keys, constant while every lever is off
+        labs = zip(state.accident_hazard[game].tolist(), state.capability[game].tolist(), state.safety_ratio[game].tolist())
+        if not self.config.levers_on:  # the lever keys are constant
             return [
-                {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common, **_INERT_LEVER_INFO}
-                for hazard, capability, ratio in zip(
-                    state.accident_hazard[game].tolist(), state.capability[game].tolist(), state.safety_ratio[game].tolist()
-                )
+                {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common, **LEVERS_OFF_INFO}
+                for hazard, capability, ratio in labs
             ]
-        declared = state.declared[game].tolist() if self.config.cheap_talk else [-1] * self.num_agents
+        levers = {
+            "audited": state.audited[game].astype(np.int64).tolist(),
+            "sanction": state.sanction_paid[game].tolist(),
+            "committed": state.committed[game].astype(np.int64).tolist(),
+            "declared": state.declared[game].tolist() if self.config.cheap_talk else [-1] * self.num_agents,
+            "paused": (state.pause_left[game] > 0).astype(np.int64).tolist(),
+        }
         return [
-            {
-                "accident_hazard": hazard,
-                "capability": capability,
-                "safety_ratio": ratio,
-                **common,
-                "audited": audited,
-                "sanction": sanction,
-                "committed": committed,
-                "declared": declare,
-                "paused": paused,
-            }
-            for hazard, capability, ratio, audited, sanction, committed, declare, paused in zip(
-                state.accident_hazard[game].tolist(),
-                state.capability[game].tolist(),
-                state.safety_ratio[game].tolist(),
-                state.audited[game].astype(np.int64).tolist(),
-                state.sanction_paid[game].tolist(),
-                state.committed[game].astype(np.int64).tolist(),
-                declared,
-                (state.pause_left[game] > 0).astype(np.int64).tolist(),
-            )
+            {"accident_hazard": hazard, "capability": capability, "safety_ratio": ratio, **common, **{key: values[i] for key, values in levers.items()}}
+            for i, (hazard, capability, ratio) in enumerate(labs)
         ]
 
     def render_ansi(self, state: RaceState, game: int) -> str:

@@ -93,6 +93,12 @@ class GameVecEnv(GameView, VecEnv):
             joint[:, labs] = np.asarray(acted).reshape((self.num_games, len(labs)) + shape[2:])
         return joint
 
+    def _rows_of_game(self, game: int) -> list[tuple[int, int]]:
+        """(row, lab) of every row of game ``game``."""
+        if self.focal_lab is None:
+            return [(game * self.num_labs + lab, lab) for lab in range(self.num_labs)]
+        return [(game, self.focal_lab)]
+
     def _lab_of_row(self, row: int) -> tuple[int, int]:
         return (row // self.num_labs, row % self.num_labs) if self.focal_lab is None else (row, self.focal_lab)
 
@@ -125,20 +131,21 @@ class GameVecEnv(GameView, VecEnv):
         finished = result.terminated | result.truncated  # (B,)
         rewards = self._rows(result.rewards).astype(np.float32)
         dones = np.repeat(finished, self.rows_per_game)
+        # SB3 reads an info dict per row (VecMonitor, PPO's bootstrapping of time-outs): rows whose
+        # episode goes on get an empty one; only finished games' rows get the lab's info keys
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if finished.any():
             games = np.flatnonzero(finished)
-            for b in games:  # few games end per step; infos are read before the reset overwrites them
-                time_limit = bool(result.truncated[b] and not result.terminated[b])
-                lab_infos = self.game.agent_infos(self._state, result, int(b))
-                for row in range(b * self.rows_per_game, (b + 1) * self.rows_per_game):
-                    _, lab = self._lab_of_row(row)
+            time_limit = (result.truncated & ~result.terminated).tolist()
+            for b in games.tolist():  # infos are read before the reset overwrites the finished games
+                lab_infos = self.game.agent_infos(self._state, result, b)
+                for row, lab in self._rows_of_game(b):
                     info = lab_infos[lab]
                     info["terminal_observation"] = observations[b, lab]
-                    info["TimeLimit.truncated"] = time_limit
+                    info["TimeLimit.truncated"] = time_limit[b]
                     infos[row] = info
             fresh = self.game.reset_where(self._state, finished, self._rng)
-            observations = observations.copy()
+            observations = observations.copy()  # (the terminal observations above are views of it)
             observations[games] = self.game.observe(fresh)
         return self._rows(observations), rewards, dones, infos
 

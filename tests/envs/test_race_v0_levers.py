@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import labrace
 from labrace.agents.baselines import make_baseline
-from labrace.envs import race_v0
+from labrace.envs import race_levers, race_v0
 from labrace.envs.race_v0 import (
     DECLARE_COOPERATE,
     DECLARE_PIVOTAL,
@@ -604,19 +604,18 @@ def test_renders_show_the_lever_state():
     trust=st.sampled_from([0.0, 1e-300, 0.3, 1.0 - 2**-53, 1.0]),
     declare=st.booleans(),
     breach=st.booleans(),
-    self_trust=st.sampled_from([1.0, 0.8]),  # 1: the diagonal is kept exactly; else it is restored
+    self_trust=st.sampled_from([1.0, 0.8]),
 )
-def test_trust_stays_in_zero_one_without_a_cap_in_floating_point(gain, trust, declare, breach, self_trust):
-    """The composed trust update has no cap at 1 (the docstring proves it is not needed); trust at
-    exactly 1 and gains at the awkward edges of rounding must still land in [0, 1]."""
-    config = RaceConfig(num_labs=3, audit_probability=1.0, audit_trust_gain=1.0, commitments=True, cheap_talk=True, self_trust=self_trust)
+def test_trust_events_keep_trust_in_zero_one_and_self_trust_unchanged(gain, trust, declare, breach, self_trust):
+    """The trust rule's events (declared pivotal act, verified cooperation, breach) in their order:
+    trust stays in [0, 1], also at the awkward edges of rounding, and a lab's trust in itself never changes."""
+    config = RaceConfig(num_labs=3, self_trust=self_trust)
     state = race_v0.reset_batch(config, np.random.default_rng(0), 4)
     off_diagonal = ~np.eye(3, dtype=bool)
-    state.trust[:, off_diagonal] = trust  # a lab's trust in itself is always self_trust (every rule keeps it)
-    if declare:
-        state.declared[...] = race_v0.DECLARE_PIVOTAL
-    penalty = np.full((4, 3), config.breach_trust_penalty) if breach else None
-    race_v0._trust_events(config, state, np.full((4, 3), gain), penalty)
+    state.trust[:, off_diagonal] = trust
+    race_levers.lower_trust(state, np.full((4, 3), config.declare_trust_penalty * declare))
+    race_levers.raise_trust(state, np.full((4, 3), gain))
+    race_levers.lower_trust(state, np.full((4, 3), config.breach_trust_penalty * breach))
     assert (state.trust[:, off_diagonal] >= 0.0).all() and (state.trust[:, off_diagonal] <= 1.0).all()
     assert (state.trust[:, ~off_diagonal] == config.self_trust).all()
     if not (declare or breach):  # a pure gain never lowers trust, x + g (1 - x) >= x (up to rounding)
@@ -635,5 +634,5 @@ def test_float32_actions_step_as_their_float64_values():
     for _ in range(5):
         results = [game.step(s, a, r) for s, a, r in zip(states, (actions32, actions32.astype(np.float64)), rngs)]
         np.testing.assert_array_equal(results[0].rewards, results[1].rewards)
-    for name in ("capability", "safety", "trust_by_lab", "allocation_by_share", "committed", "declared", "pause_left"):
+    for name in ("capability", "safety", "trust", "last_allocation", "committed", "declared", "pause_left"):
         np.testing.assert_array_equal(getattr(states[0], name), getattr(states[1], name))
