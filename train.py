@@ -229,6 +229,13 @@ def check_hyperparams(algo: str, params: dict[str, Any]) -> None:
         raise UsageError(f"unknown {algo} hyperparameter(s) {unknown}; valid: {sorted(accepted | set(TRAINER_KEYS))}")
 
 
+def check_minimums(*options: tuple[str, int | None, int]) -> None:
+    """Each ``(option, value, least)``: a value below its least (None: not given) is a usage error."""
+    for name, value, low in options:
+        if value is not None and value < low:
+            raise UsageError(f"{name} must be at least {low}; got {value}")
+
+
 def writable_folder(path: str, option: str) -> Path:
     """``path`` as a folder this process can write into (made if missing); a UsageError otherwise."""
     folder = Path(path)
@@ -259,9 +266,10 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
     hp = parse_assignments(args.hp, "--hp")
     if args.n_envs is not None:
         hp["n_envs"] = args.n_envs
-    for name, value, low in (("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1), ("--keep-checkpoints", args.keep_checkpoints, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0)):
-        if value is not None and value < low:
-            raise UsageError(f"{name} must be at least {low}; got {value}")
+    check_minimums(
+        ("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1),
+        ("--keep-checkpoints", args.keep_checkpoints, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0),
+    )  # fmt: skip
     if args.n_envs is not None and args.n_envs > 65_536:
         raise UsageError(f"--n-envs must be in [1, 65536]; got {args.n_envs}")
     if args.seed >= 2**32:
@@ -716,11 +724,11 @@ def finished_run(path: str) -> tuple[Path, dict[str, Any]]:
     run_dir = Path(path)
     if not run_dir.is_dir():
         raise UsageError(f"run folder {path} does not exist")
-    from labrace.agents.runs import run_config
+    from labrace.agents.runs import RUN_KEYS
 
     config = read_json(run_dir / "config.json")  # missing or not JSON: a one-line error
-    if run_config(run_dir) is None:
-        raise UsageError(f"{run_dir} is not a labrace run folder (its config.json has no {', '.join(('format', 'env', 'trainer'))})")
+    if not isinstance(config, dict) or not all(key in config for key in RUN_KEYS):
+        raise UsageError(f"{run_dir} is not a labrace run folder (its config.json has no {', '.join(RUN_KEYS)})")
     if not (run_dir / "metrics.json").exists():
         raise UsageError(f"{run_dir} is not a finished run (no metrics.json); finish it with `train.py train --resume --run-name {run_dir.name} --out {run_dir.parent}`")
     return run_dir, config
@@ -738,9 +746,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from labrace.agents.policy import write_json
 
     run_dir, config = finished_run(args.run_dir)
-    for name, value, low in (("--episodes", args.episodes, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0)):
-        if value is not None and value < low:
-            raise UsageError(f"{name} must be at least {low}; got {value}")
+    check_minimums(("--episodes", args.episodes, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0))
     game = game_from_config(config, args.scenario, parse_assignments(args.set, "--set"))
     policies = load_run_policies(run_dir, config, game)
     scenario = args.scenario or config["scenario"]
@@ -806,8 +812,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from labrace.agents import sweep
     from labrace.agents.studies import list_studies, load_study
 
-    if args.workers < 1:
-        raise UsageError(f"--workers must be at least 1; got {args.workers}")
+    check_minimums(("--workers", args.workers, 1))
     names = list_studies() if args.study == "all" else [args.study]
     out, failed = Path(args.out), []
     for name in names if not args.report_only else []:

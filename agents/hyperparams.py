@@ -241,10 +241,6 @@ def _optional(rule):
     return lambda name, value: None if value is None else rule(name, value)
 
 
-def _bool(name: str, value: Any) -> None:
-    check_bool(name, value)
-
-
 def _mapping(name: str, value: Any) -> None:
     if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
         raise ValueError(f"{name} must be a dict of named settings, e.g. {{'net_arch': [64, 64]}}; got {value!r}")
@@ -293,16 +289,16 @@ RULES: dict[str, Any] = {
     "gae_lambda": _float(0.0, 1.0),
     "clip_range": _float(0.0, 10.0, low_open=True),
     "clip_range_vf": _optional(_float(0.0, low_open=True)),
-    "normalize_advantage": _bool,
+    "normalize_advantage": check_bool,
     "ent_coef": _ent_coef,
     "vf_coef": _float(0.0),
     "max_grad_norm": _float(0.0, low_open=True),
-    "use_sde": _bool,
+    "use_sde": check_bool,
     "sde_sample_freq": _int(-1, _BIG),
     "target_kl": _optional(_float(0.0, low_open=True)),
     "stats_window_size": _int(1, 1_000_000),
     "rms_prop_eps": _float(0.0, low_open=True),
-    "use_rms_prop": _bool,
+    "use_rms_prop": check_bool,
     "buffer_size": _int(1, 1_000_000_000),
     "learning_starts": _int(0, _BIG),
     "tau": _float(0.0, 1.0, low_open=True),
@@ -313,7 +309,7 @@ RULES: dict[str, Any] = {
     "exploration_fraction": _float(0.0, 1.0),
     "exploration_initial_eps": _float(0.0, 1.0),
     "exploration_final_eps": _float(0.0, 1.0),
-    "optimize_memory_usage": _bool,
+    "optimize_memory_usage": check_bool,
     "policy_kwargs": _mapping,
 }
 
@@ -321,8 +317,8 @@ RULES: dict[str, Any] = {
 POLICY_KWARGS_RULES: dict[str, Any] = {
     "net_arch": _net_arch,
     "log_std_init": _float(-20.0, 2.0),
-    "ortho_init": _bool,
-    "squash_output": _bool,
+    "ortho_init": check_bool,
+    "squash_output": check_bool,
 }
 
 

@@ -117,11 +117,7 @@ class SB3Policy(Policy):
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``<path>.zip`` (the SB3 model, atomically) and ``<path>.json``; return the zip path."""
-        zip_path = _zip_path(path)
-        zip_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = zip_path.with_name(f"tmp-{os.getpid()}-{zip_path.name}")
-        self.model.save(tmp)
-        os.replace(tmp, zip_path)
+        zip_path = save_model_atomically(self.model, _zip_path(path))
         meta = {
             "format": POLICY_FORMAT,
             "kind": "sb3",
@@ -197,14 +193,33 @@ def _meta_path(path: str | os.PathLike) -> Path:
     return _stem(path).with_suffix(".json")
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` atomically: a temporary file in the same folder, then ``os.replace``."""
-    path = Path(path)
+def _temporary(path: Path) -> Path:
+    """The temporary sibling a file is written to before ``os.replace`` puts it at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
-    tmp.write_text(text)
+    return path.with_name(f"tmp-{os.getpid()}-{path.name}")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` atomically: a temporary file in the same folder, then ``os.replace``."""
+    path = Path(path)
+    tmp = _temporary(path)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` atomically (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(path, text.encode())
+
+
+def save_model_atomically(model: Any, zip_path: str | os.PathLike) -> Path:
+    """Save an SB3 model to ``zip_path`` (a ``.zip``) atomically: a cut-off save never replaces a good one."""
+    zip_path = Path(zip_path)
+    tmp = _temporary(zip_path)
+    model.save(tmp)
+    os.replace(tmp, zip_path)
+    return zip_path
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:

@@ -57,12 +57,12 @@ class RunSpec:
         if not is_finished(self.run_dir):
             return False
         config = run_config(self.run_dir)
-        try:
-            overrides = {key: ast.literal_eval(text) for key, text in config.get("overrides", {}).items()}
+        actual = {key: config.get(key) for key in self.expected}
+        try:  # train.py records overrides as Python literals
+            actual["overrides"] = {key: ast.literal_eval(text) for key, text in config.get("overrides", {}).items()}
         except (ValueError, SyntaxError):
             return False
-        actual = {key: config.get(key) for key in self.expected if key != "overrides"}
-        return actual == {key: value for key, value in self.expected.items() if key != "overrides"} and overrides == self.expected.get("overrides", {})
+        return actual == self.expected
 
 
 def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:

@@ -57,7 +57,7 @@ from gymnasium import spaces
 from labrace.agents.evaluation import rollout
 from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
 from labrace.agents.parameterisation import default_parameterisation, make_parameterisation
-from labrace.agents.policy import Policy, SB3Policy, write_json
+from labrace.agents.policy import Policy, SB3Policy, atomic_write_bytes, save_model_atomically, write_json
 from labrace.agents.runs import KEEP_CHECKPOINTS
 
 ALGORITHMS = ("ppo", "a2c", "sac", "dqn")
@@ -243,12 +243,8 @@ def LogStdSchedule(final: float, timesteps: int) -> Any:  # noqa: N802 (a class 
 
 def checkpoints(folder: str | os.PathLike) -> list[Path]:
     """The checkpoints in ``folder`` (``*_<steps>_steps.zip``), most steps first."""
-    found = []
-    for name in glob.glob(os.path.join(folder, "*_steps.zip")):
-        match = re.search(r"_(\d+)_steps\.zip$", name)
-        if match:
-            found.append((int(match.group(1)), Path(name)))
-    return [path for _, path in sorted(found, reverse=True)]
+    found = [Path(name) for name in glob.glob(os.path.join(folder, "*_steps.zip"))]
+    return sorted((path for path in found if checkpoint_steps(path) is not None), key=checkpoint_steps, reverse=True)
 
 
 def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
@@ -352,9 +348,7 @@ class TrainingState:
     def write(self, path: Path) -> None:
         import pickle
 
-        tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
-        tmp.write_bytes(pickle.dumps(self))
-        os.replace(tmp, path)
+        atomic_write_bytes(path, pickle.dumps(self))
 
     @staticmethod
     def path(checkpoint: Path) -> Path:
@@ -381,9 +375,10 @@ def _set_env_state(env: Any, saved: dict[str, Any]) -> None:
     env.episode_returns, env.episode_lengths, env.episode_count = (saved["monitor"][0].copy(), saved["monitor"][1].copy(), saved["monitor"][2])
 
 
-def checkpoint_steps(path: Path) -> int:
+def checkpoint_steps(path: Path) -> int | None:
+    """The training steps in a checkpoint's name (``model_<steps>_steps.zip``), or None."""
     match = re.search(r"_(\d+)_steps\.zip$", path.name)
-    return int(match.group(1)) if match else 0
+    return int(match.group(1)) if match else None
 
 
 def checkpoint_callback(folder: Path, every: int, keep: int, envs: list[Any]) -> Any:
@@ -410,9 +405,7 @@ def checkpoint_callback(folder: Path, every: int, keep: int, envs: list[Any]) ->
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"model_{self.num_timesteps}_steps.zip"
             TrainingState(envs).write(TrainingState.path(path))  # first: the zip marks a complete checkpoint
-            tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
-            self.model.save(tmp)
-            os.replace(tmp, path)
+            save_model_atomically(self.model, path)
             prune_checkpoints(checkpoints(folder), keep)
             self.next_save = (self.num_timesteps // every + 1) * every
 
