@@ -216,6 +216,21 @@ class DsairReciprocator(Policy):
         return (obs[:, self._others].max(axis=1) > 0.5).astype(np.int64)
 
 
+class DsairSprint(Policy):
+    """dsair_v0: UNSAFE in the first ``rounds`` development rounds, SAFE after (a candidate best
+    response, not a baseline). Where labs choose every round (``switching``), a short sprint wins the
+    race outright against SAFE rivals at a small risk: two rounds suffice at W = 100, s = 1.5."""
+
+    def __init__(self, game: Any, rounds: int) -> None:
+        self.name = f"sprint {rounds}"
+        self.rounds = int(rounds)
+        self.max_rounds = game.config.max_rounds
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        played = np.rint(np.asarray(observations, dtype=np.float64)[:, 1] * self.max_rounds)  # slot 1: t / max_rounds
+        return (played < self.rounds).astype(np.int64)
+
+
 def _dsair_strategy(strategy: str) -> Callable[[Any], Policy]:
     def factory(game: Any) -> Policy:
         from labrace.envs.dsair_v0 import CommitmentStrategy

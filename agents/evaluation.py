@@ -178,6 +178,8 @@ def _step_shares(kind: str, game: Any, state: Any, actions: np.ndarray, size: in
     """(B, N, K) shares of this step."""
     if kind == "allocation":
         return np.asarray(state.last_allocation, dtype=np.float64)
+    if hasattr(state, "last_action"):  # dsair_v0 records the play it applied (without switching, the first one)
+        return np.eye(size)[np.asarray(state.last_action, dtype=np.int64)]
     if kind == "discrete":
         return np.eye(size)[np.asarray(actions, dtype=np.int64) - int(game.action_space.start)]
     if kind == "first_discrete":  # the play is the first part; the others (commit, ...) are not shares

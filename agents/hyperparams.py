@@ -19,8 +19,10 @@ Keys that are not Stable-Baselines3 constructor arguments (:data:`TRAINER_KEYS`)
   otherwise), ``"logits"`` or ``"direct"`` (:mod:`labrace.agents.parameterisation`).
 * ``log_std_final``: anneal a Gaussian policy's log-std linearly to this value over training (off
   by default: measured on precipice_v0 n=5, it froze the mean before it converged).
-* ``train_overrides``: config fields changed for the training game only (precipice_v0:
-  ``expected_rewards``); evaluation plays the game as configured.
+* ``train_overrides``: config fields changed for the training game only (precipice_v0 and
+  dsair_v0: ``expected_rewards``); evaluation plays the game as configured.
+* ``reward_scale``: the learner sees every reward times this (default 1): the same game in other
+  units, so that value targets stay near 1 (dsair_v0's prize is 10^4).
 * ``timesteps``: the env's default budget for ``train.py train`` (agent-steps; independent: per lab).
 
 How they were checked (2 CPU cores, seed 0):
@@ -49,7 +51,7 @@ from typing import Any
 from labrace.envs.core import check_bool, check_choice, check_float, check_int
 
 #: keys read by labrace's trainers rather than passed to the SB3 algorithm
-TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "action_param", "log_std_final", "train_overrides", "timesteps")
+TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "action_param", "log_std_final", "train_overrides", "reward_scale", "timesteps")
 
 _NET = {"net_arch": [64, 64]}
 
@@ -61,6 +63,15 @@ _PRECIPICE_PPO = {
     "n_epochs": 20,
     "train_overrides": {"expected_rewards": True},
     "policy_kwargs": {"net_arch": [64, 64], "log_std_init": -1.0},
+}
+#: dsair_v0's PPO settings, the same for every trainer (the reasons: HYPERPARAMS["dsair_v0"])
+_DSAIR_PPO = {
+    "timesteps": 300_000,
+    "learning_rate": 1e-4,
+    "reward_scale": 1e-4,
+    "gamma": 1.0,
+    "gae_lambda": 1.0,
+    "train_overrides": {"expected_rewards": True},
 }
 
 HYPERPARAMS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
@@ -193,6 +204,16 @@ HYPERPARAMS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     # the Nash safety in 3 of 5 seeds; at 20 all three came within 0.02), and expected rewards
     # while training (the same equilibria without the variance of the disaster draw).
     "precipice_v0": {"ppo": {"shared": _PRECIPICE_PPO, "independent": _PRECIPICE_PPO}},
+    # Races of up to 100 rounds whose payoff comes at the end: a prize of 10^4, kept or lost at once.
+    # Measured (issue 15): in the prize's own units PPO's value loss swamps the policy gradient
+    # (clipped to a norm of 0.5 together) and the first round's cheaper UNSAFE play wins; at p_r 0.9
+    # without switching it then picked all-UNSAFE (513 per lab) over all-SAFE (5,100). With rewards in
+    # prize units (reward_scale 1e-4), undiscounted returns (the paper's payoffs are totals; a
+    # discount favours the faster, UNSAFE race) and expected disaster losses it selects SAFE there.
+    # At p_r 0.6 (UNSAFE risk-dominant; all-SAFE is an equilibrium too, with the larger payoff) the
+    # default learning rate 3e-4 drifted to all-SAFE in 2 of 3 seeds; at 1e-4 the policy follows the
+    # expected gradient from the even start and selects UNSAFE in 5 of 5 (the same budget, 300k).
+    "dsair_v0": {"ppo": {"shared": _DSAIR_PPO, "independent": _DSAIR_PPO}},
 }
 
 
@@ -278,6 +299,7 @@ RULES: dict[str, Any] = {
     "policy": _choice("MlpPolicy"),  # labrace observations are flat vectors
     "action_param": _choice("auto", "logits", "direct"),
     "log_std_final": _optional(_float(-20.0, 2.0)),
+    "reward_scale": _float(0.0, 1e6, low_open=True),
     "train_overrides": _mapping,  # its fields are checked against the env's config by the trainer
     "timesteps": _int(1, _BIG),
     # Stable-Baselines3's constructor arguments

@@ -225,7 +225,7 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
             row[f"share_{name}"] = share["mean"]
         report = metrics.get("exploitability")  # the learned profile's: is it an equilibrium?
         row["exploitability"] = report["exploitability"] if report else None
-        row["equilibrium"] = equilibrium_verdict(report["labs"]) if report else "not measured"
+        row["equilibrium"] = equilibrium_verdict(report["labs"], report["equilibrium_tolerance"]) if report else "not measured"
         rows.append(row)
     return rows
 
@@ -285,7 +285,7 @@ def policies_section(folder: Path) -> str:
             lines.append(f"| {run.name} | {rate('catastrophe')} | {rate('winner')} | {rate('coordinated')} | {fmt_ci(learned['racing_index'])} | not measured | | unknown |")
             continue
         worst = report["labs"][report["worst_lab"]]
-        verdict = {"approximate equilibrium": "yes (approximately)", "not an equilibrium": "**no**"}.get(equilibrium_verdict(report["labs"]), f"undetermined at {worst['gain']['n']} episodes")
+        verdict = {"approximate equilibrium": "yes (approximately)", "not an equilibrium": "**no**"}.get(equilibrium_verdict(report["labs"], report["equilibrium_tolerance"]), f"undetermined at {worst['gain']['n']} episodes")
         lines.append(
             f"| {run.name} | {rate('catastrophe')} | {rate('winner')} | {rate('coordinated')} | {fmt_ci(learned['racing_index'])} "
             f"| {fmt_ci(worst['gain'], digits=3)} | {worst['best_response']} (lab_{worst['lab']}) | {verdict} |"

@@ -22,7 +22,8 @@ After the last round the **convergence check** measures the final profile's expl
 policies gains (exact in ``precipice_v0``; the best of the env's strategy set elsewhere; in
 ``race_v0`` also a PPO best response trained for ``check_fraction`` of one round's budget), with a
 95% CI and the response that achieved it. ``converged: true`` when no lab gains more than
-``EQUILIBRIUM_TOLERANCE`` (0.05) per episode. The per-round mean returns are reported too.
+``equilibrium_tolerance(game)`` per episode (0.05 of the most a lab can win). The per-round mean
+returns are reported too.
 
 Algorithms
 ----------
@@ -41,6 +42,7 @@ streams of an uninterrupted run.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -172,14 +174,33 @@ def action_param_name(transform: Any) -> str:
 
 def training_game(game: Any, settings: dict[str, Any]) -> Any:
     """The game learners train in: ``game`` with the config fields of ``train_overrides`` changed
-    (e.g. ``precipice_v0``'s ``expected_rewards``: the same equilibria, less variance); policies are
-    evaluated in ``game`` itself."""
+    (e.g. ``precipice_v0``'s ``expected_rewards``: the same equilibria, less variance) and its
+    rewards times ``reward_scale``; policies are evaluated in ``game`` itself."""
     from labrace.envs.core import replace_config
 
     overrides = settings.get("train_overrides") or {}
-    if not overrides:
-        return game
-    return type(game)(replace_config(game.config, overrides), background=game.background)
+    if overrides:
+        game = type(game)(replace_config(game.config, overrides), background=game.background)
+    scale = float(settings.get("reward_scale", 1.0))
+    return game if scale == 1.0 else ScaledRewards(game, scale)
+
+
+class ScaledRewards:
+    """``game`` with every reward multiplied by ``scale``: the same game in other units (the
+    learner's value targets stay near 1 where payoffs are in the thousands, as in dsair_v0)."""
+
+    def __init__(self, game: Any, scale: float) -> None:
+        self.game = game
+        self.scale = scale
+
+    def __getattr__(self, name: str) -> Any:  # everything but the rewards is the game's own
+        if name == "game":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.game, name)
+
+    def step(self, state: Any, actions: np.ndarray, rng: np.random.Generator) -> Any:
+        result = self.game.step(state, actions, rng)
+        return dataclasses.replace(result, rewards=result.rewards * self.scale)
 
 
 def training_callbacks(settings: dict[str, Any], timesteps: int) -> list[Any]:

@@ -12,8 +12,12 @@ included) over several seeds and reports, beside the theory:
   Nash value, or the equilibrium *range* with public information, and the exploitability (exact
   best response; largest per-lab gain, mean and worst seed). Target: within 0.05 of Nash with
   exploitability <= 0.005 (none / private); inside the range with exploitability <= 0.03 (public).
-* ``dsair_v0``: the learned UNSAFE share against the risk-dominant strategy of the paper's payoff
-  matrix; a seed *selects* it when its UNSAFE share is on the same side of 1/2. Target: >= 4 of 5.
+* ``dsair_v0``: the learned UNSAFE share against what theory selects, with exploitability within
+  ``equilibrium_tolerance`` (5% of the prize). In the paper's game (``switching=False``: a lab's
+  first play binds it for the race) the risk-dominant strategy of the paper's payoff matrix; with
+  switching (the env's default) UNSAFE, since a short UNSAFE sprint beats SAFE rivals there and
+  all-SAFE is no equilibrium (dsair_v0.py). A seed *selects* a strategy when its UNSAFE share is on
+  that side of 1/2. Target: >= 4 of 5.
 * ``commons_v0``: how often the threshold is met against whether fair sharing is a Nash
   equilibrium (risk r >= M / (N E)). Target: met where it is, not where it is not (>= 4 of 5).
 
@@ -41,9 +45,10 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "precipice n=3 e=1.0 private": ("precipice_v0", {"num_labs": 3, "enmity": 1.0, "information": "private"}),
     "precipice n=2 e=0.5 public": ("precipice_v0", {"num_labs": 2, "enmity": 0.5, "information": "public"}),
     "precipice n=3 e=0.75 mu=0.5 public": ("precipice_v0", {"num_labs": 3, "enmity": 0.75, "capability_range": 0.5, "information": "public"}),
-    "dsair p_r=0.2": ("dsair_v0", {"p_r": 0.2}),
-    "dsair p_r=0.6": ("dsair_v0", {"p_r": 0.6}),
-    "dsair p_r=0.9": ("dsair_v0", {"p_r": 0.9}),
+    "dsair p_r=0.2 whole race": ("dsair_v0", {"p_r": 0.2, "switching": False}),
+    "dsair p_r=0.6 whole race": ("dsair_v0", {"p_r": 0.6, "switching": False}),
+    "dsair p_r=0.9 whole race": ("dsair_v0", {"p_r": 0.9, "switching": False}),
+    "dsair p_r=0.9 switching": ("dsair_v0", {"p_r": 0.9}),
     "commons r=0.2": ("commons_v0", {"risk": 0.2}),
     "commons r=0.9": ("commons_v0", {"risk": 0.9}),
 }
@@ -64,9 +69,15 @@ def theory(case: str) -> dict[str, Any]:
     if env == "dsair_v0":
         from labrace.envs import dsair_v0 as D
 
+        from labrace.agents.exploitability import equilibrium_tolerance
+
         c = D.make_config(**overrides)
         threshold = D.risk_dominance_threshold(c.B, c.W, c.s, c.b, c.c)
-        return {"risk_dominant": "UNSAFE" if c.p_r < threshold else "SAFE", "threshold": threshold}
+        tolerance = equilibrium_tolerance(D.DsairGame(c))
+        if c.switching:  # a sprint beats SAFE rivals: all-UNSAFE is the equilibrium (dsair_v0.py)
+            return {"selects": "UNSAFE", "why": "SAFE is no equilibrium with switching", "threshold": threshold, "max_exploitability": tolerance}
+        rd = "UNSAFE" if c.p_r < threshold else "SAFE"
+        return {"selects": rd, "why": f"{rd} risk-dominant (p_r threshold {threshold:.3f})", "threshold": threshold, "max_exploitability": tolerance}
     from labrace.envs import commons_v0 as C
 
     c = C.make_config(**overrides)
@@ -135,8 +146,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             learned_text = f"disaster {_mean_ci(learned)}"
         elif env == "dsair_v0":
             unsafe = [row["racing_index"] for row in runs]
-            on_target = [(u > 0.5) == (t["risk_dominant"] == "UNSAFE") for u in unsafe]
-            target, goal = f"{t['risk_dominant']} risk-dominant (p_r threshold {t['threshold']:.3f})", ""
+            on_target = [(u > 0.5) == (t["selects"] == "UNSAFE") and x <= t["max_exploitability"] for u, x in zip(unsafe, expl)]
+            target, goal = t["why"], f" (selects {t['selects']}, expl. <= {t['max_exploitability']:.0f})"
             learned_text = f"UNSAFE share {_mean_ci(unsafe)}"
         else:
             met = [row["outcomes"]["target_met"] for row in runs]

@@ -55,6 +55,19 @@ proportion to speed; prize split among the labs reaching ``W`` first), round-by-
 (risk in proportion to the UNSAFE share), and a round limit, which makes the late-AGI regime
 playable (``W`` beyond reach within ``max_rounds``).
 
+Switching changes the game's equilibria (``switching=True``, the default). The paper's strategies
+are whole-race choices; a lab that may switch every round has a better reply to SAFE rivals than
+always-UNSAFE: a *sprint* of a few UNSAFE rounds puts it ahead, so it wins the whole prize at a
+risk of ``p_r k / rounds`` (``k`` = 2 suffices at W = 100, s = 1.5: about 9,800 per episode against
+the 5,100 of all-SAFE, at every ``p_r``). So all-SAFE, the paper's risk-dominant equilibrium above
+:func:`risk_dominance_threshold`, is no equilibrium of the switching game; all-UNSAFE nearly is
+(playing SAFE in the last round of a tied race lowers the risk and still ties, worth under 1% of
+the prize). ``switching=False`` binds each lab to its first play for the whole race: the paper's
+game, with its equilibria and thresholds (the validation in results/canonical/ checks both).
+``expected_rewards=True`` charges each lab its expected disaster loss ``p_r u_i x gains`` at the
+end instead of drawing the disaster: the same expected payoffs, no variance (the disaster is still
+drawn for ``outcome`` and ``disaster``; learners train with it).
+
 Voluntary commitments with sanctions (``commitments=True``; off by default)
 ---------------------------------------------------------------------------
 Han, Lenaerts, Santos & Pereira (2022), "Voluntary safety commitments provide an escape from
@@ -182,7 +195,8 @@ this step) and ``commitment_cost`` (``epsilon`` paid this step). Batched: ``outc
 Version history
 ---------------
 * v0: initial release; voluntary commitments with sanctions (Han et al. 2022) added, off by
-  default (episodes, spaces and random draws unchanged when off).
+  default (episodes, spaces and random draws unchanged when off); ``switching`` and
+  ``expected_rewards`` added (defaults keep the episodes unchanged).
 """
 
 from __future__ import annotations
@@ -237,6 +251,12 @@ class DsairConfig:
     c: float = 1.0  # cost of SAFE development per round
     p_r: float = 0.6  # disaster risk of (always) UNSAFE development
     max_rounds: int = 100  # round limit (truncation)
+    #: True: a lab chooses SAFE or UNSAFE every round (the risk follows its UNSAFE share). False: its
+    #: first play binds it for the whole race, the paper's strategies (always SAFE / always UNSAFE)
+    switching: bool = True
+    #: a disaster's loss is its expectation (hazard x gains) instead of a draw: the same expected
+    #: payoffs and equilibria, without the variance of the draw (the outcome is still drawn and reported)
+    expected_rewards: bool = False
     # -- voluntary commitments with sanctions, Han et al. (2022) (off by default; see the docstring) --
     commitments: bool = False  # a commitment stage opens every episode; the action gains a commit part
     commitment_cost: float = 1.0  # epsilon: paid every round by each member of a formed agreement
@@ -255,6 +275,8 @@ class DsairConfig:
         set_("c", check_float("c", self.c, 0.0, 1e6))
         set_("p_r", check_float("p_r", self.p_r, 0.0, 1.0))
         set_("max_rounds", check_int("max_rounds", self.max_rounds, 1, 100_000))
+        set_("switching", check_bool("switching", self.switching))
+        set_("expected_rewards", check_bool("expected_rewards", self.expected_rewards))
         set_("commitments", check_bool("commitments", self.commitments))
         set_("commitment_cost", check_float("commitment_cost", self.commitment_cost, 0.0, 1e6))
         set_("sanction", check_float("sanction", self.sanction, 0.0, 1e6))
@@ -415,6 +437,8 @@ def step_batch(config: DsairConfig, state: DsairState, actions: np.ndarray, rng:
     is its commitment stage instead (see the module docstring)."""
     plays, commits = decode_actions(config, actions)
     _restart_finished(state)
+    if not config.switching:  # a lab's first development round decides its play for the race
+        plays = np.where(state.step[:, None] > 0, state.last_action, plays)
     unsafe = plays == UNSAFE_ACTION  # (B, N)
     speed = np.where(unsafe, config.s, 1.0)
     if config.commitments:
@@ -486,7 +510,10 @@ def _end_of_round(
     state.gains += prize
     hazard = config.p_r * state.unsafe_rounds / rounds[:, None]
     hit = (rng.random(rewards.shape) < hazard) & ended[:, None]
-    rewards -= np.where(hit, state.gains, 0.0)
+    if config.expected_rewards:  # E[loss] = hazard x gains, whatever the draw
+        rewards -= np.where(ended[:, None], hazard * state.gains, 0.0)
+    else:
+        rewards -= np.where(hit, state.gains, 0.0)
 
     sole = reached.sum(axis=1) == 1
     outcome = np.where(prize_reached, np.where(sole, WINNER, SHARED_PRIZE), np.where(timeout, TIMEOUT, ONGOING))

@@ -24,12 +24,16 @@ def test_precipice_cases_are_on_target_within_005_of_nash_and_inside_the_public_
 
 
 def test_dsair_and_commons_count_seeds_that_select_what_theory_says():
-    assert validation.theory("dsair p_r=0.9")["risk_dominant"] == "SAFE"
+    assert validation.theory("dsair p_r=0.9 whole race")["selects"] == "SAFE"
+    assert validation.theory("dsair p_r=0.6 whole race")["selects"] == "UNSAFE"
+    assert validation.theory("dsair p_r=0.9 switching")["selects"] == "UNSAFE"  # a sprint beats SAFE rivals
     assert validation.theory("commons r=0.9")["fair_share_is_nash"] and not validation.theory("commons r=0.2")["fair_share_is_nash"]
-    rows = [row("dsair p_r=0.9", s, racing_index=u) for s, u in enumerate((0.0, 0.1, 1.0))]
+    rows = [row("dsair p_r=0.9 whole race", s, racing_index=u) for s, u in enumerate((0.0, 0.1, 1.0))]
+    rows += [row("dsair p_r=0.9 switching", s, racing_index=1.0, exploitability=x) for s, x in enumerate((100.0, 600.0))]  # tolerance 520
     rows += [row("commons r=0.2", s, outcomes={"target_met": m}) for s, m in enumerate((0.0, 0.9))]
     text = validation.table(rows)
-    assert "| dsair p_r=0.9 | SAFE risk-dominant" in text and "| 2 of 3 |" in text
+    assert "| dsair p_r=0.9 whole race | SAFE risk-dominant" in text and "| 2 of 3 |" in text
+    assert "| dsair p_r=0.9 switching | SAFE is no equilibrium with switching (selects UNSAFE, expl. <= 520)" in text and "| 1 of 2 |" in text
     assert "| commons r=0.2 | fair share is not Nash" in text and "| 1 of 2 |" in text
 
 

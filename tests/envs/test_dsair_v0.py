@@ -728,3 +728,60 @@ def test_commitment_invariants_hold_for_random_configs_and_actions(config, seed)
             np.testing.assert_allclose(state.compensation.sum(axis=1), paid, rtol=1e-9, atol=1e-9)
         done |= ended
     assert done.all()  # every race ends within max_rounds rounds after the stage
+
+
+# --------------------------------------------------------------------------------------------
+# switching (a lab chooses every round, or once for the race) and expected rewards
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["switching", "expected_rewards"])
+def test_switching_and_expected_rewards_must_be_bools(field):
+    with pytest.raises(ValueError, match=field):
+        D.make_config(**{field: 1.5})
+
+
+def _returns(config, plays_by_round, games=2000, seed=0):
+    """Mean returns (N,) of labs whose play in round t is ``plays_by_round(t)`` (N,)."""
+    game = D.DsairGame(config)
+    rng, _ = seeding.np_random(seed)
+    state = game.reset(rng, games)
+    total, done, t = np.zeros((games, config.num_labs)), np.zeros(games, dtype=bool), 0
+    while not done.all():
+        result = game.step(state, np.tile(np.asarray(plays_by_round(t)), (games, 1)), rng)
+        total[~done] += result.rewards[~done]
+        done |= result.terminated | result.truncated
+        t += 1
+    return total.mean(axis=0)
+
+
+def test_with_switching_a_two_round_sprint_beats_a_safe_rival_so_all_safe_is_no_equilibrium():
+    # against an always-SAFE rival, two UNSAFE rounds win the whole prize at a risk of 0.9 x 2/99
+    config = D.make_config(p_r=0.9, expected_rewards=True)
+    all_safe = _returns(config, lambda t: [0, 0])
+    sprint = _returns(config, lambda t: [int(t < 2), 0])
+    assert all_safe[0] == pytest.approx(5100.0)
+    assert sprint[0] > (1 - 0.9 * 2 / 99) * config.B  # the whole prize, kept with probability 0.98
+    assert sprint[0] - all_safe[0] > 4000
+
+
+def test_without_switching_the_first_play_binds_so_a_sprint_is_always_unsafe():
+    config = D.make_config(p_r=0.9, switching=False, expected_rewards=True)
+    sprint = _returns(config, lambda t: [int(t < 2), 0])
+    always_unsafe = _returns(config, lambda t: [1, 0])
+    np.testing.assert_allclose(sprint, always_unsafe)
+    # and every pure profile earns the paper's (exact) race returns
+    for plays in ([0, 0], [1, 0], [1, 1]):
+        first_then_the_opposite = lambda t: [p if t == 0 else 1 - p for p in plays]  # noqa: E731
+        np.testing.assert_allclose(_returns(config, first_then_the_opposite), D.race_returns(config, plays)[0])
+
+
+def test_expected_rewards_pay_the_expected_disaster_loss_without_variance():
+    for p_r in (0.2, 0.6, 0.9):
+        drawn = D.make_config(p_r=p_r)
+        expected = dataclasses.replace(drawn, expected_rewards=True)
+        for plays in ([0, 0], [1, 0], [1, 1]):
+            exact = D.race_returns(drawn, plays)[0]
+            np.testing.assert_allclose(_returns(expected, lambda t: plays, games=8), exact)
+            mc = _returns(drawn, lambda t: plays, games=4000)
+            assert np.all(np.abs(mc - exact) < 0.05 * drawn.B)  # the drawn game has the same mean
