@@ -39,7 +39,11 @@ How they were checked (2 CPU cores, seed 0):
   30k steps) drive catastrophes far below ``random``'s.
 * A2C, SAC and DQN: checked end to end at small budgets (before the logits parameterisation: 60k
   steps reached the coordinated outcome in baseline and accident_doves); not re-tuned since.
-* dsair_v0 and commons_v0 use the defaults (results/canonical/learned.md shows where they land).
+* dsair_v0 (shared PPO, 300k agent-steps, rewards in prize units, undiscounted, learning rate
+  1e-4, expected disaster losses): in the paper's game (``switching=False``) it selects the
+  risk-dominant equilibrium at p_r 0.2, 0.6 and 0.9; with switching it races (UNSAFE), which is
+  the equilibrium there (results/canonical/learned.md).
+* commons_v0 uses the defaults (results/canonical/learned.md shows where it lands).
 """
 
 from __future__ import annotations

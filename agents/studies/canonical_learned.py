@@ -4,16 +4,20 @@ One shared-parameter PPO policy per case (each lab sees its own observation; sel
 
 * ``precipice_v0`` (Armstrong et al. 2016): the Nash-equilibrium probability of disaster and mean
   safety level of the information regime;
-* ``dsair_v0`` (Han et al. 2020): the risk-dominant pure strategy for the disaster risk p_r
-  (UNSAFE below the risk-dominance threshold, SAFE above it): a predicted UNSAFE share of 1 or 0;
+* ``dsair_v0`` (Han et al. 2020): in the paper's game (``switching=False``: a lab's first play
+  binds it for the race) the risk-dominant pure strategy for the disaster risk p_r (UNSAFE below
+  the risk-dominance threshold, SAFE above it): a predicted UNSAFE share of 1 or 0; with switching
+  (the env's default) UNSAFE, since a short UNSAFE sprint beats SAFE rivals there (dsair_v0.py);
+  the cases and their theory are those of :mod:`labrace.agents.validation`;
 * ``commons_v0`` (Milinski et al. 2008): whether contributing the fair share is a Nash
   equilibrium (risk r at least M / (N E)); there the threshold can be met, else free-riding pays.
 
 Self-play PPO finds *a* stable profile, not necessarily the one the theory singles out (risk
-dominance selects between two equilibria: at p_r = 0.9 both all-SAFE and all-UNSAFE are
-equilibria of the DSAIR matrix, since against an UNSAFE rival SAFE earns even less; the commons
+dominance selects between two equilibria: at p_r = 0.6 and 0.9 both all-SAFE and all-UNSAFE are
+equilibria of the paper's game, since against an UNSAFE rival SAFE earns even less; the commons
 has a free-riding equilibrium beside the fair-share one), so the table reads as "where learning
-lands", with the theory beside it.
+lands", with the theory beside it. At this study's small budget (60k steps) the learners are
+short of the validated ones of results/canonical/learned.md (300k steps for dsair_v0).
 """
 
 from __future__ import annotations
@@ -23,15 +27,15 @@ from typing import Any
 
 from labrace.agents.studies import Budget, Study
 from labrace.agents.studies.analysis import by_point, fmt
+from labrace.agents.validation import CASES as VALIDATION_CASES
+from labrace.agents.validation import theory as validation_theory
 
 #: case → (env, overrides)
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "precipice n=2 e=0.5 none": ("precipice_v0", {"num_labs": 2, "enmity": 0.5, "information": "none"}),
     "precipice n=2 e=0.5 public": ("precipice_v0", {"num_labs": 2, "enmity": 0.5, "information": "public"}),
     "precipice n=3 e=1.0 private": ("precipice_v0", {"num_labs": 3, "enmity": 1.0, "information": "private"}),
-    "dsair p_r=0.2": ("dsair_v0", {"p_r": 0.2}),
-    "dsair p_r=0.6 (dilemma zone)": ("dsair_v0", {"p_r": 0.6}),
-    "dsair p_r=0.9": ("dsair_v0", {"p_r": 0.9}),
+    **{case: VALIDATION_CASES[case] for case in VALIDATION_CASES if case.startswith("dsair")},
     "commons r=0.2": ("commons_v0", {"risk": 0.2}),
     "commons r=0.9": ("commons_v0", {"risk": 0.9}),
 }
@@ -46,19 +50,8 @@ def theory(case: str) -> str:
         p = P.disaster_probability(config.information, config.num_labs, config.enmity, config.capability_range)
         return f"disaster {p:.2f} (Nash)"
     if env == "dsair_v0":
-        from labrace.envs import dsair_v0 as D
-
-        c = D.make_config(**overrides)
-        threshold = D.risk_dominance_threshold(c.B, c.W, c.s, c.b, c.c)
-        low, high = D.dilemma_zone(c.B, c.W, c.s, c.b, c.c)
-        dominant = "UNSAFE" if c.p_r < threshold else "SAFE"
-        zone = " (dilemma zone: all-SAFE is collectively better)" if low < c.p_r < high else ""
-        matrix = D.payoff_matrix(c.B, c.W, c.s, c.b, c.c, c.p_r)  # rows/cols SAFE, UNSAFE
-        equilibria = [name for k, name in enumerate(("SAFE", "UNSAFE")) if matrix[k, k] >= matrix[1 - k, k]]
-        return (
-            f"{dominant} risk-dominant, UNSAFE share {1.0 if dominant == 'UNSAFE' else 0.0:.0f}{zone}; "
-            f"symmetric equilibria: {', '.join(f'all-{e}' for e in equilibria)}"
-        )
+        t = validation_theory(case)
+        return f"{t['why']}: UNSAFE share {1 if t['selects'] == 'UNSAFE' else 0}"
     from labrace.envs import commons_v0 as C
 
     c = C.make_config(**overrides)

@@ -168,3 +168,33 @@ def test_independent_learners_resumed_after_an_interruption_end_as_if_uninterrup
         assert all(torch.equal(pa[k], pb[k]) for k in pa)
     assert resumed.report["history"] == whole.report["history"]
     assert (tmp_path / "cut" / "lab_0.monitor.csv").exists() and (tmp_path / "cut" / "resumed-model_128_steps.lab_0.monitor.csv").exists()
+
+
+def test_reward_scale_trains_on_the_same_game_in_other_units():
+    import copy
+    import pickle
+
+    from gymnasium.utils import seeding
+
+    from labrace.agents.trainers import training_game
+
+    game = labrace.make_game("dsair_v0", p_r=0.6)
+    scaled = training_game(game, {"reward_scale": 1e-4, "train_overrides": {"expected_rewards": True}})
+    assert scaled.config.expected_rewards and scaled.num_agents == game.num_agents and scaled.name == "dsair_v0"
+    expected = training_game(game, {"train_overrides": {"expected_rewards": True}})
+    for copy_ in (scaled, pickle.loads(pickle.dumps(scaled)), copy.deepcopy(scaled)):
+        rng_a, _ = seeding.np_random(3)
+        rng_b, _ = seeding.np_random(3)
+        state_a, state_b = copy_.reset(rng_a, 4), expected.reset(rng_b, 4)
+        for _ in range(70):  # through the end of an all-UNSAFE race (67 rounds)
+            actions = np.ones((4, 2), dtype=np.int64)
+            np.testing.assert_allclose(copy_.step(state_a, actions, rng_a).rewards, 1e-4 * expected.step(state_b, actions, rng_b).rewards)
+    assert training_game(game, {}) is game
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), "big"])
+def test_bad_reward_scale_is_refused_naming_it(value):
+    from labrace.agents.hyperparams import check_hyperparams
+
+    with pytest.raises(ValueError, match="reward_scale"):
+        check_hyperparams("ppo", {"reward_scale": value})
