@@ -373,7 +373,34 @@ def dsair_report(episodes: int, seed: int, command: str) -> str:
         "",
     ]
     lines += _dsair_commitment_section(games, seed)
+    lines += _dsair_switching_section(games, seed)
     return "\n".join(lines)
+
+
+def _dsair_switching_section(games: int, seed: int) -> list[str]:
+    """Section 4 of dsair.md: with round-by-round switching a sprint beats SAFE rivals."""
+    lines = [
+        "## 4. Switching: a sprint beats SAFE rivals (the env's default, `switching=True`)",
+        "",
+        "Total return per race of lab 0 (early regime, s = 1.5, W = 100) against an always-SAFE rival: always SAFE, "
+        "always UNSAFE, and a sprint of k UNSAFE rounds then SAFE; with switching the sprint wins the whole prize at a "
+        "risk of p_r k / rounds, so all-SAFE is no equilibrium at any p_r. With `switching=False` (the paper's game) "
+        "a lab's first play binds it, and the sprint is always-UNSAFE. Env: mean ± one standard error.",
+        "",
+    ]
+    rows = []
+    for p_r in (0.2, 0.6, 0.9):
+        for switching in (True, False):
+            config = dsair_v0.make_config(p_r=p_r, switching=switching)
+            cells = []
+            for k in (0, 100, 2, 5):  # k UNSAFE rounds first: 0 = always SAFE, 100 = always UNSAFE
+                act = lambda game, state, k=k: np.column_stack([state.step < k, np.zeros(len(state.step), dtype=bool)]).astype(np.int64)  # noqa: E731
+                returns, _ = _dsair_race_returns(config, act, games, seed)
+                cells.append(_pm(returns[:, 0].mean(), returns[:, 0].std() / np.sqrt(games), 1))
+            rows.append([p_r, switching, *cells])
+    lines += _table(["p_r", "switching", "always SAFE", "always UNSAFE", "sprint k = 2", "sprint k = 5"], rows)
+    lines += [""]
+    return lines
 
 
 def _dsair_commitment_section(games: int, seed: int) -> list[str]:
