@@ -98,13 +98,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--game", choices=("precipice_v0", "race_v0"), default="precipice_v0")
-    parser.add_argument("--budget", type=int, default=None, help="agent-steps at most per setting (400k precipice_v0, 600k race_v0)")
-    parser.add_argument("--check-every", type=int, default=None, help="agent-steps between checks (10k precipice_v0, 50k race_v0)")
+    parser.add_argument("--budget", type=int, default=None, help="agent-steps at most per setting (400k precipice_v0, 2M race_v0)")
+    parser.add_argument("--check-every", type=int, default=None, help="agent-steps between checks (10k precipice_v0, 100k race_v0)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     race = args.game == "race_v0"
-    budget = args.budget or (600_000 if race else 400_000)
-    check_every = args.check_every or (50_000 if race else 10_000)
+    budget = args.budget or (2_000_000 if race else 400_000)
+    check_every = args.check_every or (100_000 if race else 10_000)
     if race:
         default = get_hyperparams("race_v0", "ppo", "shared")
         large = get_hyperparams("race_v0", "ppo", "shared", {"n_envs": 256, "batch_size": 8192, "n_epochs": 4})
@@ -131,9 +131,12 @@ def main() -> None:
     if reached:
         fast = reached[0]
         slow = next(row for row in rows if row is not fast)
-        slow_seconds = slow["reached"][1] if slow["reached"] else slow["seconds"]
-        bound = "" if slow["reached"] else " at least"
-        print(f"ratio: {fast['name']} reaches the target{bound} {slow_seconds / fast['reached'][1]:.1f}x sooner than {slow['name']}")
+        if slow["reached"]:
+            print(f"ratio: {fast['name']} reaches the target {slow['reached'][1] / fast['reached'][1]:.1f}x sooner than {slow['name']}")
+        elif slow["seconds"] >= fast["reached"][1]:
+            print(f"ratio: {fast['name']} reaches the target at least {slow['seconds'] / fast['reached'][1]:.1f}x sooner than {slow['name']}")
+        else:
+            print(f"ratio: none; {slow['name']} did not reach the target in {slow['steps']:,} steps ({slow['seconds']:.1f} s): raise --budget")
     else:
         print("ratio: neither setting reached the target within the budget")
     for row in rows:
