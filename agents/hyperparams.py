@@ -41,8 +41,9 @@ How they were checked (2 CPU cores, seed 0):
   steps reached the coordinated outcome in baseline and accident_doves); not re-tuned since.
 * dsair_v0 (shared PPO, 300k agent-steps, rewards in prize units, undiscounted, learning rate
   1e-4, expected disaster losses): in the paper's game (``switching=False``) it selects the
-  risk-dominant equilibrium at p_r 0.2, 0.6 and 0.9; with switching it races (UNSAFE), which is
-  the equilibrium there (results/canonical/learned.md).
+  risk-dominant equilibrium at p_r 0.2, 0.6 and 0.9 (5 of 5 seeds each); with switching it races
+  (UNSAFE), exploitable by at most 102 per episode (1% of the prize; SAFE in the last round of a
+  tied race), where all-SAFE is no equilibrium (results/canonical/learned.md).
 * commons_v0 uses the defaults (results/canonical/learned.md shows where it lands).
 """
 
