@@ -336,9 +336,11 @@ def train_shared(
     if state is not None:
         state.restore([env])  # last: loading the model re-seeded the global generators
     remaining = timesteps - (model.num_timesteps if checkpoint is not None else 0)
-    if remaining > 0:
-        model.learn(remaining, callback=callbacks or None, progress_bar=progress_bar, tb_log_name="shared", reset_num_timesteps=checkpoint is None)
-    env.close()
+    try:
+        if remaining > 0:
+            model.learn(remaining, callback=callbacks or None, progress_bar=progress_bar, tb_log_name="shared", reset_num_timesteps=checkpoint is None)
+    finally:  # an interrupted run closes its monitor file too
+        env.close()
     policy = SB3Policy(model, name=f"{algo}_shared", action_transform=transform)
     report = {"action_param": action_param_name(transform)}
     if checkpoint is not None:
@@ -516,56 +518,58 @@ def train_simultaneous(
     tb = str(run_dir / "tb") if run_dir is not None else None
     models = [cls(settings.get("policy", "MlpPolicy"), _lab_rows_env(game, B, env.action_space), seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs) for i in range(N)]
     per_lab = max(timesteps // N, 1)
-    callbacks = []
-    for i, model in enumerate(models):
-        _, callback = model._setup_learn(per_lab, training_callbacks(settings, per_lab) or None, True, f"lab_{i}", progress_bar and i == 0)
-        callback.on_training_start(locals(), globals())
-        callbacks.append(callback)
-    observations = env.reset().reshape(B, N, -1)  # row b * N + i is lab i of game b
-    starts = np.ones(B, dtype=bool)
-    box = hasattr(env.action_space, "low")
-    while models[0].num_timesteps < per_lab:
-        for model, callback in zip(models, callbacks):
-            model.policy.set_training_mode(False)
-            model.rollout_buffer.reset()
-            callback.on_rollout_start()
-        for _ in range(models[0].n_steps):
-            acted, values, log_probs = [], [], []
-            for i, model in enumerate(models):
-                with torch.no_grad():
-                    action, value, log_prob = model.policy(obs_as_tensor(observations[:, i], model.device))
-                acted.append(action.cpu().numpy())
-                values.append(value)
-                log_probs.append(log_prob)
-            joint = np.stack(acted, axis=1).reshape((B * N,) + env.action_space.shape)
-            if box:  # as SB3 does: the buffer keeps the sampled action, the env gets it clipped
-                joint = np.clip(joint, env.action_space.low, env.action_space.high)
-            new_observations, rewards, dones, infos = env.step(joint)
-            new_observations = new_observations.reshape(B, N, -1)
-            rewards = rewards.reshape(B, N).copy()
+    try:
+        callbacks = []
+        for i, model in enumerate(models):
+            _, callback = model._setup_learn(per_lab, training_callbacks(settings, per_lab) or None, True, f"lab_{i}", progress_bar and i == 0)
+            callback.on_training_start(locals(), globals())
+            callbacks.append(callback)
+        observations = env.reset().reshape(B, N, -1)  # row b * N + i is lab i of game b
+        starts = np.ones(B, dtype=bool)
+        box = hasattr(env.action_space, "low")
+        while models[0].num_timesteps < per_lab:
+            for model, callback in zip(models, callbacks):
+                model.policy.set_training_mode(False)
+                model.rollout_buffer.reset()
+                callback.on_rollout_start()
+            for _ in range(models[0].n_steps):
+                acted, values, log_probs = [], [], []
+                for i, model in enumerate(models):
+                    with torch.no_grad():
+                        action, value, log_prob = model.policy(obs_as_tensor(observations[:, i], model.device))
+                    acted.append(action.cpu().numpy())
+                    values.append(value)
+                    log_probs.append(log_prob)
+                joint = np.stack(acted, axis=1).reshape((B * N,) + env.action_space.shape)
+                if box:  # as SB3 does: the buffer keeps the sampled action, the env gets it clipped
+                    joint = np.clip(joint, env.action_space.low, env.action_space.high)
+                new_observations, rewards, dones, infos = env.step(joint)
+                new_observations = new_observations.reshape(B, N, -1)
+                rewards = rewards.reshape(B, N).copy()
+                for i, (model, callback) in enumerate(zip(models, callbacks)):
+                    model.num_timesteps += B
+                    callback.update_locals(locals())
+                    callback.on_step()
+                    for b in np.flatnonzero(dones.reshape(B, N)[:, i]):  # time-outs: bootstrap from the terminal state
+                        info = infos[b * N + i]
+                        if info.get("TimeLimit.truncated", False):
+                            with torch.no_grad():
+                                terminal = model.policy.obs_to_tensor(info["terminal_observation"])[0]
+                                rewards[b, i] += model.gamma * model.policy.predict_values(terminal)[0].item()
+                    action = acted[i].reshape(-1, 1) if not box and acted[i].ndim == 1 else acted[i]
+                    model.rollout_buffer.add(observations[:, i], action, rewards[:, i], starts, values[i], log_probs[i])
+                observations, starts = new_observations, dones.reshape(B, N)[:, 0]
             for i, (model, callback) in enumerate(zip(models, callbacks)):
-                model.num_timesteps += B
-                callback.update_locals(locals())
-                callback.on_step()
-                for b in np.flatnonzero(dones.reshape(B, N)[:, i]):  # time-outs: bootstrap from the terminal state
-                    info = infos[b * N + i]
-                    if info.get("TimeLimit.truncated", False):
-                        with torch.no_grad():
-                            terminal = model.policy.obs_to_tensor(info["terminal_observation"])[0]
-                            rewards[b, i] += model.gamma * model.policy.predict_values(terminal)[0].item()
-                action = acted[i].reshape(-1, 1) if not box and acted[i].ndim == 1 else acted[i]
-                model.rollout_buffer.add(observations[:, i], action, rewards[:, i], starts, values[i], log_probs[i])
-            observations, starts = new_observations, dones.reshape(B, N)[:, 0]
-        for i, (model, callback) in enumerate(zip(models, callbacks)):
-            with torch.no_grad():
-                last_values = model.policy.predict_values(obs_as_tensor(observations[:, i], model.device))
-            model.rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=starts)
-            callback.on_rollout_end()
-            model._update_current_progress_remaining(model.num_timesteps, per_lab)
-            model.train()
-    for callback in callbacks:
-        callback.on_training_end()
-    env.close()
+                with torch.no_grad():
+                    last_values = model.policy.predict_values(obs_as_tensor(observations[:, i], model.device))
+                model.rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=starts)
+                callback.on_rollout_end()
+                model._update_current_progress_remaining(model.num_timesteps, per_lab)
+                model.train()
+        for callback in callbacks:
+            callback.on_training_end()
+    finally:  # an interrupted run closes its monitor file too
+        env.close()
     policies = [SB3Policy(model, name=f"{algo}_lab_{i}", action_transform=transform) for i, model in enumerate(models)]
     if run_dir is not None:
         for i, policy in enumerate(policies):
@@ -628,8 +632,10 @@ def train_focal(game: Any, lab: int, background: list[Policy], timesteps: int, s
     transform = action_transform(settings, algo, game)
     env = _focal_vec_env(training_game(game, settings), lab, background, int(settings.get("n_envs", 16)), None, seed, settings.get("focal_env", "batched") == "batched", transform)
     model = algorithm_class(algo)(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", **kwargs)
-    model.learn(timesteps, callback=training_callbacks(settings, timesteps) or None)
-    env.close()
+    try:
+        model.learn(timesteps, callback=training_callbacks(settings, timesteps) or None)
+    finally:
+        env.close()
     return SB3Policy(model, name=f"{algo}_best_response_lab_{lab}", action_transform=transform)
 
 
@@ -700,21 +706,22 @@ def train_independent(
         if state is not None:
             state.restore(envs)  # last: loading the models re-seeded the global generators
 
-    for turn in range(start, rounds * N):
-        r, i = divmod(turn, N)
-        models[i].learn(per_turn, callback=schedules[i] or None, progress_bar=progress_bar, tb_log_name=f"lab_{i}", reset_num_timesteps=False)
-        if i == N - 1:  # end of a round: evaluate the profile
-            returns = profile_returns(game, policies, eval_episodes, seed + 10_000)
-            history.append({"round": r + 1, "mean_return_per_lab": returns.mean(axis=0).round(6).tolist()})
-        if run_dir is not None:
-            for j in range(N):
-                SB3Policy(models[j], policies[j].name, action_transform=transform).save(run_dir / "models" / f"lab_{j}")
-            if batched:  # the batch of every lab's games and the random streams, for an exact resume
-                TrainingState(envs).write(TrainingState.path(run_dir / "models" / "lab_0.zip"))
-            write_json(progress_path, {"next_turn": turn + 1, "rounds": rounds, "timesteps_per_turn": per_turn, "history": history})  # last: the turn is done
-
-    for env in envs:
-        env.close()
+    try:
+        for turn in range(start, rounds * N):
+            r, i = divmod(turn, N)
+            models[i].learn(per_turn, callback=schedules[i] or None, progress_bar=progress_bar, tb_log_name=f"lab_{i}", reset_num_timesteps=False)
+            if i == N - 1:  # end of a round: evaluate the profile
+                returns = profile_returns(game, policies, eval_episodes, seed + 10_000)
+                history.append({"round": r + 1, "mean_return_per_lab": returns.mean(axis=0).round(6).tolist()})
+            if run_dir is not None:
+                for j in range(N):
+                    SB3Policy(models[j], policies[j].name, action_transform=transform).save(run_dir / "models" / f"lab_{j}")
+                if batched:  # the batch of every lab's games and the random streams, for an exact resume
+                    TrainingState(envs).write(TrainingState.path(run_dir / "models" / "lab_0.zip"))
+                write_json(progress_path, {"next_turn": turn + 1, "rounds": rounds, "timesteps_per_turn": per_turn, "history": history})  # last: the turn is done
+    finally:  # an interrupted run closes its monitor files too
+        for env in envs:
+            env.close()
     check = convergence_check(game, policies, max(int(per_turn * settings.get("check_fraction", 0.5)), 1), eval_episodes, seed)
     report = {"scheme": "alternating best responses (Gauss-Seidel sweep over labs)", "rounds": rounds, "timesteps_per_turn": per_turn, "history": history, "convergence": check}
     if saved:

@@ -198,3 +198,29 @@ def test_bad_reward_scale_is_refused_naming_it(value):
 
     with pytest.raises(ValueError, match="reward_scale"):
         check_hyperparams("ppo", {"reward_scale": value})
+
+
+@pytest.mark.parametrize("trainer", ["shared", "independent", "simultaneous"])
+def test_an_interrupted_run_closes_its_monitor_files(tmp_path, monkeypatch, trainer):
+    import gc
+    import warnings
+
+    import labrace.agents.trainers as trainers
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class CtrlC(BaseCallback):
+        def _on_step(self) -> bool:
+            raise KeyboardInterrupt
+
+    game = labrace.make_game("race_v0", num_labs=2)
+    train = {"shared": train_shared, "independent": train_independent, "simultaneous": trainers.train_simultaneous}[trainer]
+    hp = tiny_hyperparams("ppo", "shared" if trainer != "independent" else "independent", n_envs=2, n_steps=32, batch_size=64)
+    original = trainers.training_callbacks
+    monkeypatch.setattr(trainers, "training_callbacks", lambda s, t: original(s, t) + [CtrlC()])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(KeyboardInterrupt):
+            train(game, "ppo", 256, seed=0, hyperparams=hp, run_dir=tmp_path / trainer)
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning) and "monitor" in str(w.message)]
+    assert leaks == []
