@@ -219,10 +219,10 @@ def precipice_report(episodes: int, seed: int, command: str) -> str:
 def dsair_returns(config: dsair_v0.DsairConfig, profile: Sequence[int], games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Returns (E, N) and rounds (E,) of ``games`` races with every lab always playing ``profile[i]``."""
     actions = np.tile(np.asarray(profile, dtype=np.int64), (games, 1))
-    return _dsair_race_returns(config, lambda game, state: actions, games, seed)
+    return dsair_play_returns(config, lambda game, state: actions, games, seed)
 
 
-def _dsair_race_returns(
+def dsair_play_returns(
     config: dsair_v0.DsairConfig, act: Callable[[Any, Any], np.ndarray], games: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Returns (E, N) and development rounds (E,) of ``games`` races, the labs playing ``act(game, state)``."""
@@ -263,7 +263,7 @@ def dsair_commitment_returns(
         obs = game.observe(state)
         return np.stack([policy.act(obs[:, i]) for i, policy in enumerate(policies)], axis=1)
 
-    return _dsair_race_returns(config, act, games, seed)
+    return dsair_play_returns(config, act, games, seed)
 
 
 def dsair_commitment_mc_matrix(config: dsair_v0.DsairConfig, games: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -395,7 +395,7 @@ def _dsair_switching_section(games: int, seed: int) -> list[str]:
             cells = []
             for k in (0, 100, 2, 5):  # k UNSAFE rounds first: 0 = always SAFE, 100 = always UNSAFE
                 act = lambda game, state, k=k: np.column_stack([state.step < k, np.zeros(len(state.step), dtype=bool)]).astype(np.int64)  # noqa: E731
-                returns, _ = _dsair_race_returns(config, act, games, seed)
+                returns, _ = dsair_play_returns(config, act, games, seed)
                 cells.append(_pm(returns[:, 0].mean(), returns[:, 0].std() / np.sqrt(games), 1))
             rows.append([p_r, switching, *cells])
     lines += _table(["p_r", "switching", "always SAFE", "always UNSAFE", "sprint k = 2", "sprint k = 5"], rows)

@@ -89,13 +89,18 @@ def binomial_interval(k: int, n: int, method: str = "wilson", confidence: float 
     return {"rate": k / n, "lo": float(ci.low), "hi": float(ci.high), "n": int(n), "k": int(k)}
 
 
+def _rows_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> dict[tuple, list[dict[str, Any]]]:
+    """The rows (runs) of every grid point, keyed by the axes' values, in order."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[a] for a in axes), []).append(row)
+    return dict(sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))))
+
+
 def seed_values(rows: list[dict[str, Any]], axes: Sequence[str], metric: str) -> dict[tuple, list[float]]:
     """The per-seed values of ``metric`` for every grid point (keyed by the axes' values, in order;
     ``None`` where a run lacks the metric)."""
-    groups: dict[tuple, list[float]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row[a] for a in axes), []).append(row.get(metric))
-    return dict(sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))))
+    return {point: [row.get(metric) for row in group] for point, group in _rows_by_point(rows, axes).items()}
 
 
 def by_point(rows: list[dict[str, Any]], axes: Sequence[str], metric: str) -> dict[tuple, dict[str, float]]:
@@ -175,13 +180,6 @@ def basin_counts(
         basins = [classify_basin(row, outcomes, threshold) for row in group]
         counts[point] = {b: binomial_interval(basins.count(b), len(basins), method) for b in dict.fromkeys([*BASINS, *outcomes])}
     return counts
-
-
-def _rows_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> dict[tuple, list[dict[str, Any]]]:
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row[a] for a in axes), []).append(row)
-    return dict(sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))))
 
 
 def fmt_rate(cell: Mapping[str, float], digits: int = 2) -> str:

@@ -15,7 +15,7 @@ from gymnasium.utils import seeding
 
 from labrace.agents.baselines import make_baseline
 from labrace.envs import dsair_v0 as D
-from labrace.envs.canonical import dsair_commitment_mc_matrix, dsair_commitment_returns, dsair_mc_matrix, dsair_returns
+from labrace.envs.canonical import dsair_commitment_mc_matrix, dsair_commitment_returns, dsair_mc_matrix, dsair_play_returns, dsair_returns
 
 
 simulate = dsair_returns  # (config, profile, games, seed) -> returns (E, N), rounds (E,)
@@ -742,24 +742,18 @@ def test_switching_and_expected_rewards_must_be_bools(field):
 
 
 def _returns(config, plays_by_round, games=2000, seed=0):
-    """Mean returns (N,) of labs whose play in round t is ``plays_by_round(t)`` (N,)."""
-    game = D.DsairGame(config)
-    rng, _ = seeding.np_random(seed)
-    state = game.reset(rng, games)
-    total, done, t = np.zeros((games, config.num_labs)), np.zeros(games, dtype=bool), 0
-    while not done.all():
-        result = game.step(state, np.tile(np.asarray(plays_by_round(t)), (games, 1)), rng)
-        total[~done] += result.rewards[~done]
-        done |= result.terminated | result.truncated
-        t += 1
-    return total.mean(axis=0)
+    """Mean returns (N,) of labs whose plays in round t are ``plays_by_round(t)`` (one entry per lab;
+    ``t`` is the (B,) array of rounds played in each game)."""
+    act = lambda game, state: np.column_stack(np.broadcast_arrays(state.step, *plays_by_round(state.step))[1:]).astype(np.int64)  # noqa: E731
+    returns, _ = dsair_play_returns(config, act, games, seed)
+    return returns.mean(axis=0)
 
 
 def test_with_switching_a_two_round_sprint_beats_a_safe_rival_so_all_safe_is_no_equilibrium():
     # against an always-SAFE rival, two UNSAFE rounds win the whole prize at a risk of 0.9 x 2/99
     config = D.make_config(p_r=0.9, expected_rewards=True)
     all_safe = _returns(config, lambda t: [0, 0])
-    sprint = _returns(config, lambda t: [int(t < 2), 0])
+    sprint = _returns(config, lambda t: [t < 2, 0])
     assert all_safe[0] == pytest.approx(5100.0)
     assert sprint[0] > (1 - 0.9 * 2 / 99) * config.B  # the whole prize, kept with probability 0.98
     assert sprint[0] - all_safe[0] > 4000
@@ -767,12 +761,12 @@ def test_with_switching_a_two_round_sprint_beats_a_safe_rival_so_all_safe_is_no_
 
 def test_without_switching_the_first_play_binds_so_a_sprint_is_always_unsafe():
     config = D.make_config(p_r=0.9, switching=False, expected_rewards=True)
-    sprint = _returns(config, lambda t: [int(t < 2), 0])
+    sprint = _returns(config, lambda t: [t < 2, 0])
     always_unsafe = _returns(config, lambda t: [1, 0])
     np.testing.assert_allclose(sprint, always_unsafe)
     # and every pure profile earns the paper's (exact) race returns
     for plays in ([0, 0], [1, 0], [1, 1]):
-        first_then_the_opposite = lambda t: [p if t == 0 else 1 - p for p in plays]  # noqa: E731
+        first_then_the_opposite = lambda t: [np.where(t == 0, p, 1 - p) for p in plays]  # noqa: E731
         np.testing.assert_allclose(_returns(config, first_then_the_opposite), D.race_returns(config, plays)[0])
 
 
