@@ -100,6 +100,21 @@ to the allocation → commitment decisions (on decision steps) → declarations 
 penalty) → growth with the compute cap → audits (trust gain, licensing sanction and pause, breach
 sanction and trust penalty) → outcomes as above (the hazard uses the post-pause allocation).
 
+Expected rewards (a training aid)
+---------------------------------
+``expected_rewards=True`` pays accidents and a frontier winner's misalignment in expectation
+instead of drawing them: each step every lab receives ``survival * P(accident) * (catastrophe
+reward)``, where ``P(accident) = 1 - prod_i (1 - h_i)`` and ``survival`` (the probability that no
+accident has ended the game so far) then shrinks by ``1 - P(accident)``; the game goes on along the
+path without accidents, and every later reward (terminal rewards and sanctions) is weighted by
+``survival``. A frontier win pays ``(1 - q) * (winner rewards) + q * (catastrophe rewards)`` with
+``q = misalignment_risk * (1 - rho_winner)``. Every policy's expected return is unchanged (its
+observations on that path are those of the game without accidents so far), so the equilibria are
+the same, while the variance of a racing profile's return falls about a hundredfold. Catastrophes
+by accident or misalignment then never appear as outcomes: train with it, evaluate without it
+(the trainers' ``train_overrides``). Pivotal acts, audits and tie-breaks are still drawn; the
+random stream is the same as without it.
+
 Lab types
 ---------
 At reset each lab's ``misuse_concern``, ``accident_concern`` and its trust in every other lab are
@@ -205,7 +220,8 @@ Render modes: ``ansi`` (text table), ``rgb_array`` (bars per lab), ``human`` (pr
 
 Version history
 ---------------
-* v0: initial release; governance levers added (off by default, episodes unchanged when off).
+* v0: initial release; governance levers added (off by default, episodes unchanged when off);
+  ``expected_rewards`` added (off by default, episodes unchanged when off).
 """
 
 from __future__ import annotations
@@ -338,6 +354,8 @@ class RaceConfig:
     breach_trust_penalty: float = 0.3  # others' trust lost by a committed lab caught below its floor
     cheap_talk: bool = False  # each lab declares an intention (race, cooperate, pivotal act) each step
     declare_trust_penalty: float = 0.2  # others' trust lost by declaring a pivotal act
+    # -- training aid: the same expected returns, far less variance (see "Expected rewards") --
+    expected_rewards: bool = False
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -374,6 +392,7 @@ class RaceConfig:
         set_("commitments", check_bool("commitments", self.commitments))
         set_("commitment_period", check_int("commitment_period", self.commitment_period, 1, 100_000))
         set_("cheap_talk", check_bool("cheap_talk", self.cheap_talk))
+        set_("expected_rewards", check_bool("expected_rewards", self.expected_rewards))
 
     @cached_property  # the config is frozen (cached_property writes __dict__ directly)
     def observation_size(self) -> int:
@@ -586,6 +605,8 @@ class RaceState:
     verified_cooperation: np.ndarray  # (B, N) cooperation share of lab i at its last audit (0 before)
     audited: np.ndarray  # (B, N) bool: lab i was audited this step
     sanction_paid: np.ndarray  # (B, N) sanctions imposed on lab i this step
+    # expected_rewards only (constant ones otherwise)
+    survival: np.ndarray  # (B,) probability that no accident has ended the game so far
 
 
 def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -> RaceState:
@@ -625,6 +646,7 @@ def reset_batch(config: RaceConfig, rng: np.random.Generator, batch_size: int) -
         verified_cooperation=np.zeros((B, N)),
         audited=np.zeros((B, N), dtype=bool),
         sanction_paid=np.zeros((B, N)),
+        survival=np.ones(B),
     )
     observe_noisy_capability(config, state, rng)
     return state
@@ -709,9 +731,10 @@ def step_batch(
     state.accident_hazard[...] = accident_hazard(config, state, speed)
     if config.audit_probability > 0.0:
         race_levers.audit(config, state, allocation, rng)
+    alive = state.survival.copy()  # (B,) before this step's accidents (ones unless expected_rewards)
     rewards, terminated, truncated = end_games(config, state, pivotal_attempt, rng)
     if config.audit_probability > 0.0:  # sanctions are immediate, on top of any terminal reward
-        rewards -= state.sanction_paid
+        rewards -= alive[:, None] * state.sanction_paid
     observe_noisy_capability(config, state, rng)
     return StepResult(
         rewards=rewards,
@@ -757,13 +780,18 @@ def end_games(
     """
     B, N = state.capability.shape
     accident = rng.random((B, N)) < state.accident_hazard  # (B, N): lab i has an accident with probability h_i
+    rewards = np.zeros((B, N))
+    if config.expected_rewards:  # drawn (the random stream stays the same) but paid in expectation
+        p_accident = 1.0 - np.prod(1.0 - state.accident_hazard, axis=1)  # (B,) P(some lab has an accident)
+        rewards += (state.survival * p_accident)[:, None] * catastrophe_rewards(config, state.accident_concern)
+        state.survival *= 1.0 - p_accident
+        accident[:] = False
     lab_event = accident | (state.capability >= 1.0)
     if pivotal_attempt is not None:
         lab_event |= pivotal_attempt
     coordinated, timed_out = state.coordination_progress >= 1.0, state.step >= config.max_steps  # (B,)
     if np.count_nonzero(state.outcome):  # left over from a finished game that is stepped on
         state.outcome[:], state.cause[:], state.winner[:], state.catastrophe_lab[:] = ONGOING, NO_CAUSE, -1, -1
-    rewards = np.zeros((B, N))
     terminated, truncated = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
     if not (np.count_nonzero(lab_event) or np.count_nonzero(coordinated) or np.count_nonzero(timed_out)):
         return rewards, terminated, truncated  # most steps: no game has an event (4% off an API step at 2 labs)
@@ -772,7 +800,7 @@ def end_games(
     resolve_outcomes(config, state, games, accident[games], attempt, rng)
     outcome = state.outcome[games]
     finished = games[outcome != ONGOING]
-    rewards[finished] = terminal_rewards(config, state, finished)
+    rewards[finished] += state.survival[finished, None] * terminal_rewards(config, state, finished)
     terminated[games] = (outcome != ONGOING) & (outcome != TIMEOUT)
     truncated[games] = outcome == TIMEOUT
     return rewards, terminated, truncated
@@ -807,6 +835,8 @@ def resolve_outcomes(
         first = np.where(reached, capability + 1e-9 * tiebreak, -np.inf).argmax(axis=1)
         frontier = reached.any(axis=1)
         misaligned = frontier & (u_misaligned[rows, first] < config.misalignment_risk * (1.0 - ratio[rows, first]))
+        if config.expected_rewards:  # the winner's system is paid as misaligned in expectation (terminal_rewards)
+            misaligned[:] = False
         safe_win = frontier & ~misaligned
         outcome[safe_win], winner[safe_win] = WINNER, first[safe_win]
         outcome[misaligned], cause[misaligned], culprit[misaligned] = CATASTROPHE, MISALIGNED, first[misaligned]
@@ -857,8 +887,17 @@ def pivotal_acts(
     return seized, actor, failed, failed_actor
 
 
+def catastrophe_rewards(config: RaceConfig, accident_concern: np.ndarray) -> np.ndarray:
+    """Every lab's reward of a catastrophe, ``-accident_concern_j * catastrophe_loss`` (shape of the input)."""
+    return -config.catastrophe_loss * accident_concern
+
+
 def terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) -> np.ndarray:
-    """(len(games), N) rewards of finished games, by their outcome (the table of the docstring)."""
+    """(len(games), N) rewards of finished games, by their outcome (the table of the docstring).
+
+    With ``expected_rewards`` a frontier winner's system is misaligned in expectation: its race pays
+    ``(1 - q) * (winner rewards) + q * (catastrophe rewards)``, ``q = misalignment_risk * (1 - rho_w)``.
+    """
     outcome = state.outcome[games]  # (G,)
     rewards = np.zeros((len(games), config.num_labs))
     won = np.flatnonzero((outcome == WINNER) | (outcome == PIVOTAL_ACT))  # rows of games with a winner w
@@ -867,10 +906,15 @@ def terminal_rewards(config: RaceConfig, state: RaceState, games: np.ndarray) ->
         trust_in_winner = state.trust[games[won], :, winner]  # (W, N): trust[g, j, w_g]
         rewards[won] = config.frontier_value * ((1.0 - misuse) + misuse * trust_in_winner)
         rewards[won, winner] += config.winner_bonus
+        if config.expected_rewards:
+            misaligned = config.misalignment_risk * (1.0 - state.safety_ratio[games[won], winner])  # (W,) q
+            misaligned[outcome[won] == PIVOTAL_ACT] = 0.0  # a seized pivotal act has no misalignment draw
+            loss = catastrophe_rewards(config, state.accident_concern[games[won]])
+            rewards[won] = (1.0 - misaligned)[:, None] * rewards[won] + misaligned[:, None] * loss
     rewards[outcome == COORDINATED] = config.coordination_value
     rewards[outcome == TIMEOUT] = config.status_quo_value
     catastrophe = outcome == CATASTROPHE
-    rewards[catastrophe] = -config.catastrophe_loss * state.accident_concern[games[catastrophe]]
+    rewards[catastrophe] = catastrophe_rewards(config, state.accident_concern[games[catastrophe]])
     return rewards
 
 

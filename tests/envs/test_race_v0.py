@@ -595,3 +595,53 @@ def test_config_dataclass_fields_are_documented_in_the_module():
     for name in ("accident_hazard", "outcome", "winner", "cause", "catastrophe_lab", "Observation space", "Action space", "Rewards"):
         assert name in doc
     assert {f.name for f in dataclasses.fields(RaceConfig)} >= {"num_labs", "max_steps", "pivotal_act"}
+
+
+# --------------------------------------------------------------------------------------------
+# expected_rewards: accidents and misalignment paid in expectation (a training aid)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario, overrides, allocations", [
+    ("misuse_hawks", {}, RACE),
+    ("misuse_hawks", {}, [(0.7, 0.3, 0.0), COOP, COOP]),
+    ("baseline", {}, [(0.5, 0.5, 0.0), (0.3, 0.7, 0.0), RACE]),
+    ("baseline", {"audit_probability": 0.3, "safety_floor": 0.5, "pause_steps": 2}, [RACE, (0.4, 0.6, 0.0), COOP]),
+])
+def test_expected_rewards_keep_every_labs_expected_return(scenario, overrides, allocations):
+    drawn = play(scenario, allocations, episodes=20000, seed=4, **overrides).returns
+    expected = play(scenario, allocations, episodes=20000, seed=4, expected_rewards=True, **overrides).returns
+    difference = expected.mean(axis=0) - drawn.mean(axis=0)
+    error = np.sqrt(drawn.var(axis=0) / len(drawn) + expected.var(axis=0) / len(expected))
+    assert np.all(np.abs(difference) < 4 * error + 1e-9), (difference, error)
+
+
+def test_expected_rewards_cut_the_variance_of_a_race_and_leave_no_drawn_accident():
+    hawks = ({"misuse_concern": (0.9, 0.9), "accident_concern": (0.2, 0.2), "trust": (0.1, 0.1)},)  # one type, no spread
+    drawn = play("baseline", RACE, episodes=5000, seed=1, lab_types=hawks)
+    expected = play("baseline", RACE, episodes=5000, seed=1, lab_types=hawks, expected_rewards=True)
+    assert drawn.outcome_rate("catastrophe") > 0.9
+    assert expected.outcome_rate("catastrophe") == 0.0  # paid in expectation, never drawn
+    assert expected.returns[:, 0].var() < drawn.returns[:, 0].var() / 100
+
+
+def test_expected_rewards_draw_the_same_random_stream():
+    # the games that go on without an accident are the same numbers in both modes
+    sampled, expected = RaceConfig(), RaceConfig(expected_rewards=True)
+    rng_a, rng_b = np.random.default_rng(7), np.random.default_rng(7)
+    a, b = reset_batch(sampled, rng_a, 500), reset_batch(expected, rng_b, 500)
+    going = np.ones(500, dtype=bool)
+    allocation = np.tile((0.6, 0.3, 0.1), (500, 3, 1))
+    for _ in range(8):
+        result = step_batch(sampled, a, allocation, None, rng_a)
+        step_batch(expected, b, allocation, None, rng_b)
+        going &= ~(result.terminated | result.truncated)
+        np.testing.assert_array_equal(a.capability[going], b.capability[going])
+        np.testing.assert_array_equal(a.safety[going], b.safety[going])
+    assert 0 < going.sum() < 500
+    assert np.all(b.survival < 1.0) and np.all(a.survival == 1.0)
+
+
+def test_expected_rewards_must_be_a_bool():
+    with pytest.raises(ValueError, match="expected_rewards"):
+        RaceConfig(expected_rewards="yes")
