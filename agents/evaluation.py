@@ -62,6 +62,7 @@ from gymnasium.utils import seeding
 
 from labrace.agents.policy import Policy, as_policy
 from labrace.envs.adapters import group_by_policy
+from labrace.envs.core import repeat_games
 
 #: share names counted by the racing / coordination indices in every env (race_v0's allocation)
 RACING_SHARES = ("speed",)
@@ -196,14 +197,19 @@ def _profile(game: Any, policies: Any) -> list[Policy]:
     return [converted.setdefault(id(p), as_policy(p)) for p in policies]
 
 
-def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None) -> Rollouts:
+def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None, repeats: int = 1) -> Rollouts:
     """Play ``num_episodes`` episodes of ``game`` with one policy per lab (or one for all).
 
     ``policies``: a :class:`Policy`, SB3 model or callable (shared by all labs), or a list with one
-    per lab. Same seed and policies → same results.
+    per lab. Same seed and policies → same results. ``repeats`` > 1 starts the episodes from
+    ``num_episodes / repeats`` fresh games, each repeated in ``repeats`` consecutive blocks (episode
+    e of every block starts from the same state): policies that play different blocks
+    (:class:`labrace.agents.policy.BlockPolicy`) are then compared on common initial states.
     """
     if not isinstance(num_episodes, (int, np.integer)) or num_episodes < 1:
         raise ValueError(f"num_episodes must be a positive integer; got {num_episodes!r}")
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1 or num_episodes % repeats:
+        raise ValueError(f"repeats must be a positive integer that divides num_episodes ({num_episodes}); got {repeats!r}")
     profile = _profile(game, policies)
     groups = group_by_policy(range(len(profile)), profile)
     module = env_module(game)
@@ -211,7 +217,7 @@ def rollout(game: Any, policies: Any, num_episodes: int, seed: int | None = None
     K = len(share_names)
     rng, _ = seeding.np_random(seed)
     E, N = int(num_episodes), game.num_agents
-    state = game.reset(rng, E)
+    state = game.reset(rng, E) if repeats == 1 else repeat_games(game.reset(rng, E // repeats), repeats)
     returns = np.zeros((E, N))
     finished = np.zeros(E, dtype=bool)
     outcome = np.zeros(E, dtype=np.int64)

@@ -56,6 +56,27 @@ class Policy(abc.ABC):
         return write_json(_meta_path(path), meta)
 
 
+
+class BlockPolicy(Policy):
+    """Several policies side by side in one batch: ``policies[k]`` acts for the k-th of
+    ``len(policies)`` equal consecutive blocks of the observation rows (the games of a rollout
+    with ``repeats = len(policies)``, for one lab). Lets one batched rollout compare policies on
+    common initial states."""
+
+    def __init__(self, policies: list[Policy], name: str = "blocks") -> None:
+        if not policies:
+            raise ValueError("policies must hold at least one policy; got none")
+        self.policies = list(policies)
+        self.name = name
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        K = len(self.policies)
+        if len(observations) % K:
+            raise ValueError(f"BlockPolicy of {K} policies got {len(observations)} observation rows, not a multiple of {K}")
+        block = len(observations) // K
+        return np.concatenate([policy.act(observations[k * block : (k + 1) * block], rng=rng) for k, policy in enumerate(self.policies)])
+
+
 class CallablePolicy(Policy):
     """Wraps a plain function ``observations -> actions`` as a :class:`Policy`."""
 

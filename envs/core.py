@@ -200,6 +200,17 @@ def assign_games(state: Any, mask: np.ndarray, fresh: Any) -> None:
             target[games] = source
 
 
+def repeat_games(state: Any, repeats: int) -> Any:
+    """A dataclass state of ``repeats`` consecutive copies of every game of ``state`` (blocks of B
+    games: game b of block k is game b of ``state``), for common random numbers between policies
+    played side by side in one batch."""
+    fields = {}
+    for name, game_axis in _game_axes(type(state)):
+        value = getattr(state, name)
+        fields[name] = np.concatenate([value] * repeats, axis=game_axis)
+    return type(state)(**fields)
+
+
 @functools.cache
 def _game_axes(state_class: type) -> tuple[tuple[str, int], ...]:
     """(field name, game axis) of every field of a dataclass state (``dataclasses.fields`` is slow)."""
