@@ -31,7 +31,6 @@ learned profiles' exploitability is measured over.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +39,7 @@ import numpy as np
 
 from labrace.agents.baselines import FixedAllocation
 from labrace.agents.evaluation import rollout
-from labrace.agents.exploitability import equilibrium_tolerance
+from labrace.agents.exploitability import equilibrium_tolerance, expected_game
 from labrace.agents.policy import BlockPolicy
 
 COOPERATE = (0.0, 0.0, 1.0)
@@ -168,7 +167,7 @@ def allocation_game(game: Any, step: float = 0.1, episodes: int = 100, seed: int
         raise ValueError(f"episodes must be an integer >= 2; got {episodes!r}")
     allocations = allocation_grid(step)
     P, N = len(allocations), game.num_agents
-    expected = type(game)(dataclasses.replace(game.config, expected_rewards=True))
+    expected = expected_game(game)
     strategies = [FixedAllocation(expected, a, "fixed ({:.2f}, {:.2f}, {:.2f})".format(*a)) for a in allocations]
     focal = BlockPolicy(strategies, "every allocation")
     returns = np.empty((P, P, episodes))  # (focal, background, episode)

@@ -108,7 +108,8 @@ def main() -> None:
     if race:
         default = get_hyperparams("race_v0", "ppo", "shared")
         large = get_hyperparams("race_v0", "ppo", "shared", {"n_envs": 256, "batch_size": 8192, "n_epochs": 4})
-        settings = {"default": default, "large batch": large}
+        expected = get_hyperparams("race_v0", "ppo", "shared", {"train_overrides": {"expected_rewards": True}})
+        settings = {"default": default, "expected rewards": expected, "large batch": large}
     else:
         default = get_hyperparams("precipice_v0", "ppo", "shared")
         before = get_hyperparams("race_v0", "ppo", "shared", {"action_param": "direct", "learning_rate": 3e-4})  # the old shared PPO defaults
