@@ -230,6 +230,14 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _trainers(study: Study, budget: str) -> str:
+    """The trainer(s) of a study's runs: the budget's, or one per lens (``lens`` axis)."""
+    lenses = sorted({point["lens"] for point in study.points(budget) if "lens" in point})
+    if not lenses:
+        return study.budgets[budget].trainer
+    return ", ".join(f"{lens} lens: {point_trainer({'lens': lens}, '')}" for lens in lenses) + ";"
+
+
 def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | None = None) -> str:
     """The study's section of REPORT.md (figures under ``out/<budget>/<study>/``)."""
     rows = collect(study, budget, out) if rows is None else rows
@@ -239,7 +247,7 @@ def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | N
         "",
         f"*Hypothesis.* {study.hypothesis}",
         "",
-        f"*Runs.* {len(rows)} of {expected} finished ({study.budgets[budget].trainer} {study.algo.upper()}, "
+        f"*Runs.* {len(rows)} of {expected} finished ({_trainers(study, budget)} {study.algo.upper()}, "
         f"{study.budgets[budget].timesteps:,} steps, seeds {list(study.budgets[budget].seeds)}, "
         f"{study.budgets[budget].eval_episodes} evaluation episodes each); cells are seed means with 95% t intervals. "
         f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
@@ -357,15 +365,18 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
         f"Budget `{budget}`; written {datetime.date.today().isoformat()} by `python train.py sweep all --budget {budget}` "
         f"(runs under `{out.as_posix()}/{budget}/`). "
         "Every verdict below is computed from the runs by the study's own file under `agents/studies/` "
-        "(*holds*: every comparison goes the hypothesised way with non-overlapping 95% intervals; *fails*: none does; "
-        "*depends*: some do). They are what this budget found, including where it contradicts the hypothesis.",
+        "(*holds*: every comparison goes the hypothesised way, by a two-sided permutation test at 0.05 in H1 and by "
+        "non-overlapping 95% intervals in H2-H4; *fails*: none does; *depends*: some do). They are what this budget found, "
+        "including where it contradicts the hypothesis.",
         "",
-        "How to read them. The `small` budget trains one *shared* policy for every lab (parameter-sharing PPO self-play): "
-        "no lab can change its behaviour alone, so learning leans towards the symmetric profile that is best for all labs "
-        "rather than towards a Nash equilibrium, where a lab's private gain from racing is what drives the race; the "
-        "`full` budget trains *independent* learners by alternating best responses, which approximate an equilibrium. "
-        "With three seeds the 95% t intervals are wide (t = 4.30): a *fails (no clear difference)* at this budget often "
-        "means the seeds disagree, not that the effect is absent; the tables show each cell's interval.",
+        "How to read them. Each learned profile is shown with its exploitability (the most a lab gains by a best "
+        "response over a grid of fixed allocations and every scripted baseline, per episode); above 0.05 it is *not an "
+        "equilibrium* and says where learning stopped, not what labs with these incentives would settle on. H1 reads "
+        "each cell three ways: the theory (the symmetric equilibria of the cell's fixed-allocation game), learners that "
+        "each seek their own best response (the *equilibrium* lens: one PPO model per lab) and one policy shared by every "
+        "lab (the *team* lens). Where a study has no lens its runs train one shared policy. With three seeds a cell "
+        "(H2-H4 at this budget) the intervals are wide: a *fails (no clear difference)* there often means the seeds "
+        "disagree, not that the effect is absent.",
         "",
     ]
     for text in new_sections.values():

@@ -52,6 +52,9 @@ class Budget:
     #: towards the profile best for all); "independent": one learner per lab, alternating best
     #: responses (approximates an equilibrium; about N times the cost)
     trainer: str = "shared"
+    #: explicit grid points (each a value for every axis) instead of the axes' product: a budget
+    #: that trains on a few cells of a larger grid (e.g. the corners that a hypothesis compares)
+    points: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,13 @@ class Study:
 
     def points(self, budget: str) -> list[dict[str, Any]]:
         """The grid points of a budget, in a stable order."""
-        chosen = {axis: tuple(self.budgets[budget].axes.get(axis, values)) for axis, values in self.axes.items()}
+        spec = self.budgets[budget]
+        if spec.points:
+            for point in spec.points:
+                if set(point) != set(self.axes):
+                    raise ValueError(f"study {self.name}, budget {budget}: every point needs exactly the axes {list(self.axes)}; got {dict(point)}")
+            return [{axis: point[axis] for axis in self.axes} for point in spec.points]
+        chosen = {axis: tuple(spec.axes.get(axis, values)) for axis, values in self.axes.items()}
         return [dict(zip(chosen, combo)) for combo in itertools.product(*chosen.values())]
 
 

@@ -1,22 +1,58 @@
-"""H1, the cruel trade-off: learned speed share and catastrophe rate rise with misuse concern x
-distrust of the other labs; accident concern pulls the other way.
+"""H1, the cruel trade-off, as a phase diagram: when do labs race?
 
-Grid (race_v0, three identical labs, one shared PPO policy): every lab's misuse concern m and its
-distrust d = 1 - trust of each other lab are set to the point's values, at low and at high accident
-concern x. Compared: the racing index (mean speed share), the catastrophe rate and the
-coordinated-outcome rate of the learned policy, as seed means with 95% t intervals.
+Grid (race_v0, three labs of one type): every lab's misuse concern m and its distrust d = 1 - trust
+of each other lab, at low and at high accident concern x. Each cell is read three ways:
+
+* **theory**, the fixed-allocation game of the cell (:mod:`labrace.agents.allocation_game`): its
+  symmetric equilibria and their basins (racing, coordinating, stalling), the incentive to race
+  against cooperators (the one-step best response of the cruel trade-off), the team optimum, the
+  price of the race (team optimum minus the worst equilibrium, per lab) and where symmetric myopic
+  learners starting from every allocation come to rest;
+* the **equilibrium lens**: one PPO learner per lab, all learning at once (the simultaneous
+  trainer), each seeking its own best response;
+* the **team lens**: one PPO policy shared by every lab (what labs reach if they learn as one team).
+
+Per cell and lens: the basin each seed ends in, with Wilson intervals; seed means of the racing
+index, catastrophe rate and welfare with t intervals; the learned profiles' exploitability over
+the strategy set (a cell whose mean exploitability exceeds 0.05 per episode is *not an
+equilibrium* and is not used as evidence about equilibrium behaviour). Differences between cells
+are tested by permutation tests on the seeds' values. The welfare gap between the lenses is the
+learned price of the race.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from labrace.agents.studies import Budget, Study
-from labrace.agents.studies.analysis import by_point, differs, heatmaps, markdown_table, verdict
+import numpy as np
 
-AXES = {"misuse_concern": (0.1, 0.5, 0.9), "distrust": (0.1, 0.5, 0.9), "accident_concern": (0.2, 0.8)}
-METRICS = {"racing index": "racing_index", "catastrophe rate": "catastrophe_rate", "coordinated rate": "coordinated_rate", "welfare": "welfare"}
+from labrace.agents.studies import Budget, Study
+from labrace.agents.studies.analysis import (
+    BASINS,
+    basin_counts,
+    by_point,
+    compare_cells,
+    fmt,
+    fmt_rate,
+    permutation_difference,
+    pyplot,
+    save,
+    seed_values,
+    verdict,
+)
+
+LEVELS = (0.1, 0.5, 0.9)
+FULL_LEVELS = (0.1, 0.3, 0.5, 0.7, 0.9)
+AXES = {"misuse_concern": LEVELS, "distrust": LEVELS, "accident_concern": (0.2, 0.8), "lens": ("equilibrium", "team")}
+CELL = ("misuse_concern", "distrust", "accident_concern")
+TOLERANCE = 0.05  # labrace.agents.exploitability.EQUILIBRIUM_TOLERANCE (race_v0's payoff unit is 1)
+#: the theory layer's allocation grid and episodes per (focal, background) pair
+THEORY_STEP, THEORY_EPISODES, THEORY_SEED = 0.1, 100, 0
+LENS_NAMES = {"equilibrium": "equilibrium learners (simultaneous PPO, one model per lab)", "team": "one shared PPO policy (team lens)"}
 
 
 def overrides(point: dict[str, Any]) -> dict[str, Any]:
@@ -25,29 +61,262 @@ def overrides(point: dict[str, Any]) -> dict[str, Any]:
     return {"lab_types": (lab,)}
 
 
+# --------------------------------------------------------------------------------------------
+# Theory: the fixed-allocation game of each cell
+# --------------------------------------------------------------------------------------------
+
+
+def cell_theory(cell: tuple[float, float, float]) -> dict[str, Any]:
+    """The allocation game's summary (``AllocationGame.summary``) of one (m, d, x) cell."""
+    import labrace
+    from labrace.agents.allocation_game import allocation_game
+
+    point = dict(zip(CELL, cell))
+    game = labrace.make_game("race_v0", "baseline", **overrides(point))
+    return allocation_game(game, THEORY_STEP, THEORY_EPISODES, THEORY_SEED).summary()
+
+
+def _theory_key(cell: Sequence[float]) -> str:
+    return f"m={cell[0]},d={cell[1]},x={cell[2]},step={THEORY_STEP},episodes={THEORY_EPISODES},seed={THEORY_SEED}"
+
+
+def theories(cells: Sequence[tuple[float, float, float]], out: Path, workers: int | None = None) -> dict[tuple, dict[str, Any]]:
+    """Every cell's theory, read from ``out/theory.json`` where it was computed before (with these
+    settings) and otherwise computed in ``workers`` processes (default: every core) and added to it."""
+    from labrace.agents.policy import atomic_write_text
+
+    path = out / "theory.json"
+    cache = json.loads(path.read_text()) if path.exists() else {}
+    missing = [cell for cell in cells if _theory_key(cell) not in cache]
+    if missing:
+        workers = min(len(missing), workers or os.cpu_count() or 1)
+        if workers > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                computed = pool.map(cell_theory, missing)
+        else:
+            computed = [cell_theory(cell) for cell in missing]
+        cache.update({_theory_key(cell): summary for cell, summary in zip(missing, computed)})
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(cache, indent=1, sort_keys=True))
+    return {tuple(cell): cache[_theory_key(cell)] for cell in cells}
+
+
+def _where(cells: Sequence[tuple], every: Sequence[tuple]) -> str:
+    """``(m 0.9, d 0.9)``-style list of cells, or "every cell" / "no cell"."""
+    if not cells:
+        return "no cell"
+    if len(cells) == len(every):
+        return "every cell"
+    return ", ".join(f"(m {c[0]}, d {c[1]})" for c in cells)
+
+
+def theory_answer(theory: dict[tuple, dict[str, Any]]) -> list[str]:
+    """Plain sentences: where a racing equilibrium exists, where racing pays against cooperators,
+    where learners that follow their own gradient come to rest in a race."""
+    xs = sorted({c[2] for c in theory})
+    sentences = []
+    coop_everywhere = all("coordinating" in t["equilibrium_basins"] for t in theory.values())
+    if coop_everywhere:
+        sentences.append("In every cell, labs that all (nearly) only cooperate are in equilibrium: no lab gains by racing alone.")
+    for x in xs:
+        cells = sorted(c for c in theory if c[2] == x)
+        racing = [c for c in cells if "racing" in theory[c]["equilibrium_basins"]]
+        pays = [c for c in cells if theory[c]["incentive_to_race"]["pays"]]
+        no_race = [c for c in cells if c not in racing]
+        learning = {c: theory[c]["learning_basins"]["racing"] for c in cells}
+        most = max(learning, key=learning.get)
+        rest = [v for c, v in learning.items() if c != most]
+        sentences.append(
+            f"At accident concern {x}: a racing equilibrium exists in {_where(racing, cells)}"
+            + (f" and in no other ({_where(no_race, cells)} has none)" if racing and no_race else "")
+            + f"; racing pays against cooperators in {_where(pays, cells)}; myopic learners come to rest in a race from "
+            f"{learning[most]:.0%} of starting allocations at (m {most[0]}, d {most[1]})"
+            + (f" against {min(rest):.0%}-{max(rest):.0%} elsewhere" if rest else "")
+            + "."
+        )
+    return sentences
+
+
+# --------------------------------------------------------------------------------------------
+# The learned lenses
+# --------------------------------------------------------------------------------------------
+
+
+def _cells(rows: list[dict[str, Any]]) -> list[tuple]:
+    return sorted({tuple(r[a] for a in CELL) for r in rows})
+
+
+def theory_cells(rows: list[dict[str, Any]]) -> list[tuple]:
+    """The cells the theory covers: every (m, d) of the levels the runs have and of ``LEVELS``
+    between the runs' extremes (the whole 3 x 3 grid when the runs sit on its corners), at the
+    runs' accident concerns."""
+    def levels(axis: str) -> list[float]:
+        seen = {r[axis] for r in rows}
+        return sorted(seen | {v for v in LEVELS if min(seen) <= v <= max(seen)})
+
+    return [(m, d, x) for m in levels("misuse_concern") for d in levels("distrust") for x in sorted({r["accident_concern"] for r in rows})]
+
+
+def _equilibrium_ok(exploitability: dict[tuple, dict[str, float]], cell: tuple) -> bool:
+    """A cell is evidence about equilibrium play only if its mean exploitability is within the tolerance."""
+    entry = exploitability.get(cell)
+    return entry is not None and entry["n"] > 0 and entry["mean"] <= TOLERANCE
+
+
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
-    low_x, high_x = min(r["accident_concern"] for r in rows), max(r["accident_concern"] for r in rows)
-    lo_m, hi_m = min(r["misuse_concern"] for r in rows), max(r["misuse_concern"] for r in rows)
-    lo_d, hi_d = min(r["distrust"] for r in rows), max(r["distrust"] for r in rows)
-    axes = ("misuse_concern", "distrust", "accident_concern")
-    racing, catastrophe = by_point(rows, axes, "racing_index"), by_point(rows, axes, "catastrophe_rate")
-    corner = [(hi_m, hi_d, x) for x in (low_x, high_x)], [(lo_m, lo_d, x) for x in (low_x, high_x)]
-    racing_signs = [differs(racing[a], racing[b]) for a, b in zip(*corner)]
-    catastrophe_signs = [differs(catastrophe[a], catastrophe[b]) for a, b in zip(*corner)]
-    cells = sorted({(p[0], p[1]) for p in racing})
-    accident_signs = [differs(racing[(m, d, high_x)], racing[(m, d, low_x)]) for m, d in cells]
-    heatmaps(rows, "misuse_concern", "distrust", "accident_concern", {"racing index": "racing_index", "catastrophe rate": "catastrophe_rate", "coordinated rate": "coordinated_rate"}, out / "heatmaps.png")
-    return "\n".join(
-        [
-            f"- racing index higher at (misuse {hi_m}, distrust {hi_d}) than at (misuse {lo_m}, distrust {lo_d}), at each accident concern: **{verdict(racing_signs)}**",
-            f"- catastrophe rate higher there too: **{verdict(catastrophe_signs)}**",
-            f"- higher accident concern ({high_x} vs {low_x}) lowers the racing index, cell by cell: **{verdict(accident_signs, expected=-1)}**",
+    lenses = [lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)]
+    by_lens = {lens: [r for r in rows if r["lens"] == lens] for lens in lenses}
+    cells = _cells(rows)  # where learners ran
+    grid = theory_cells(rows)  # where the theory is computed (a superset)
+    xs = sorted({c[2] for c in grid})
+    ms, ds = sorted({c[0] for c in grid}), sorted({c[1] for c in grid})
+    theory = theories(grid, out)
+    basins = {lens: basin_counts(by_lens[lens], CELL) for lens in lenses}
+    exploit = {lens: by_point(by_lens[lens], CELL, "exploitability") for lens in lenses}
+    racing = {lens: seed_values(by_lens[lens], CELL, "racing_index") for lens in lenses}
+    catastrophe = {lens: seed_values(by_lens[lens], CELL, "catastrophe_rate") for lens in lenses}
+    means = {lens: {key: by_point(by_lens[lens], CELL, key) for key in ("racing_index", "catastrophe_rate", "welfare")} for lens in lenses}
+
+    # --- the plain answer: theory first, then where each lens's learners end up -----------------
+    learned = []
+    for lens in lenses:
+        for x in xs:
+            lens_cells = [c for c in basins[lens] if c[2] == x]
+            racing_cells = sorted(c for c in lens_cells if basins[lens][c]["racing"]["rate"] > 0.5)
+            equilibria = [c for c in lens_cells if _equilibrium_ok(exploit[lens], c)]
+            learned.append(
+                f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}; "
+                f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
+            )
+    lines = ["**Answer (theory: the fixed-allocation game of each cell).** " + " ".join(theory_answer(theory)), "", "**Answer (learned).** " + " ".join(learned), ""]
+
+    # --- verdicts: tests of differences, per lens; equilibrium claims only from equilibrium cells --
+    for lens in lenses:
+        signs_racing, signs_catastrophe, signs_accident, excluded = [], [], [], 0
+        for x in xs:
+            high, low = (ms[-1], ds[-1], x), (ms[0], ds[0], x)
+            if high in racing[lens] and low in racing[lens]:
+                if lens == "equilibrium" and not (_equilibrium_ok(exploit[lens], high) and _equilibrium_ok(exploit[lens], low)):
+                    excluded += 1
+                    continue
+                signs_racing.append(compare_cells(racing[lens][high], racing[lens][low]))
+                signs_catastrophe.append(compare_cells(catastrophe[lens][high], catastrophe[lens][low]))
+        for m in ms:
+            for d in ds:
+                hi_x, lo_x = (m, d, xs[-1]), (m, d, xs[0])
+                if len(xs) > 1 and hi_x in racing[lens] and lo_x in racing[lens]:
+                    if lens == "equilibrium" and not (_equilibrium_ok(exploit[lens], hi_x) and _equilibrium_ok(exploit[lens], lo_x)):
+                        excluded += 1
+                        continue
+                    signs_accident.append(compare_cells(racing[lens][hi_x], racing[lens][lo_x]))
+        left_out = f" {excluded} comparison(s) left out: a cell is not an equilibrium (mean exploitability > {TOLERANCE})." if excluded else ""
+        lines += [
+            f"*Lens: {LENS_NAMES[lens]}.*{left_out}",
+            f"- racing index higher at (misuse {ms[-1]}, distrust {ds[-1]}) than at (misuse {ms[0]}, distrust {ds[0]}), at each accident concern: **{verdict(signs_racing)}**",
+            f"- catastrophe rate higher there too: **{verdict(signs_catastrophe)}**",
+            f"- higher accident concern ({xs[-1]} vs {xs[0]}) lowers the racing index, cell by cell: **{verdict(signs_accident, expected=-1)}**",
             "",
-            markdown_table(rows, axes, METRICS),
-            "",
-            "![H1 heatmaps](studies/h1/heatmaps.png)",
         ]
-    )
+    lines += ["Verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level (*holds*: every comparison significant the hypothesised way).", ""]
+
+    # --- the theory table --------------------------------------------------------------------------
+    lines += [
+        f"The fixed-allocation game of each cell (allocations on a {THEORY_STEP} grid, {THEORY_EPISODES} common initial states per pair, "
+        "accidents paid in expectation; `labrace.agents.allocation_game`): its symmetric equilibria (allocation: return per lab, basin), "
+        "lab_0's best gain from racing against cooperators, the team optimum, the price of the race (team optimum minus the worst "
+        "equilibrium, per lab) and the share of starting allocations from which myopic learners rest in each basin.",
+        "",
+        "| m | d | x | equilibria | racing pays against cooperators | team optimum | price of the race | learners rest in racing / coordinating / stalling / cycle |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in grid:
+        t = theory[cell]
+        equilibria = "; ".join(f"({', '.join(f'{v:.1f}' for v in e['allocation'])}): {e['return']:.2f} {e['basin']}" for e in t["equilibria"]) or "none"
+        inc, team, rest = t["incentive_to_race"], t["team_optimum"], t["learning_basins"]
+        price = t["price_of_the_race"]["worst_equilibrium"]
+        lines.append(
+            f"| {cell[0]} | {cell[1]} | {cell[2]} | {equilibria} | {'**yes**' if inc['pays'] else 'no'} ({inc['gain']:+.3f} by {tuple(round(v, 1) for v in inc['allocation'])}) "
+            f"| ({', '.join(f'{v:.1f}' for v in team['allocation'])}): {team['return']:.2f} | {'n/a' if price is None else f'{price:.2f}'} "
+            f"| {rest['racing']:.0%} / {rest['coordinating']:.0%} / {rest['stalling']:.0%} / {rest['no rest']:.0%} |"
+        )
+
+    # --- the learned tables: basins, means, exploitability, price of the race --------------------
+    lines += [
+        "",
+        "Learned, per cell and lens: seeds per basin (share, 95% Wilson interval), seed means [95% t interval], mean exploitability over the strategy set (*not eq.* above 0.05).",
+        "",
+        "| m | d | x | lens | racing | coordinating | stalling | racing index | catastrophe | welfare | exploitability |",
+        "|" + "---|" * 11,
+    ]
+    for cell in cells:
+        for lens in lenses:
+            if cell not in basins[lens]:
+                continue
+            entry = exploit[lens].get(cell)
+            mark = "" if entry and entry["mean"] <= TOLERANCE else " *not eq.*"
+            lines.append(
+                f"| {cell[0]} | {cell[1]} | {cell[2]} | {lens} | " + " | ".join(fmt_rate(basins[lens][cell][b]) for b in BASINS)
+                + f" | {fmt(means[lens]['racing_index'][cell])} | {fmt(means[lens]['catastrophe_rate'][cell])} | {fmt(means[lens]['welfare'][cell])} "
+                + f"| {fmt(entry, 3) if entry else 'n/a'}{mark} |"
+            )
+    if set(lenses) == {"equilibrium", "team"}:
+        welfare = {lens: seed_values(by_lens[lens], CELL, "welfare") for lens in lenses}
+        lines += ["", "The learned price of the race: welfare of the team policy minus welfare of the equilibrium learners (seed means; two-sided permutation p).", "", "| m | d | x | team | equilibrium | price of the race | p |", "|---|---|---|---|---|---|---|"]
+        for cell in cells:
+            if cell in welfare["team"] and cell in welfare["equilibrium"]:
+                test = permutation_difference(welfare["team"][cell], welfare["equilibrium"][cell])
+                lines.append(f"| {cell[0]} | {cell[1]} | {cell[2]} | {fmt(means['team']['welfare'][cell])} | {fmt(means['equilibrium']['welfare'][cell])} | {test['difference']:+.2f} | {test['p']:.3f} |")
+    phase_diagram(lenses, xs, ms, ds, theory, basins, means, out / "phase_diagram.png")
+    lines += ["", "![H1 phase diagram](studies/h1/phase_diagram.png)"]
+    return "\n".join(lines)
+
+
+def phase_diagram(lenses, xs, ms, ds, theory, basins, means, path: Path) -> None:
+    """Heatmaps over (misuse concern, distrust), one column per accident concern: the theory (a
+    racing equilibrium exists; share of starts from which myopic learners rest in a race; price of
+    the race) and each lens (share of seeds racing, catastrophe rate, welfare). A cell where racing
+    pays against cooperators (the incentive boundary) is marked with a triangle."""
+    plt = pyplot()
+    panels = [("theory", "racing equilibrium exists", None, (0.0, 1.0)), ("theory", "myopic learners rest in a race", None, (0.0, 1.0)), ("theory", "price of the race", None, (0.0, 3.0))]
+    for lens in lenses:
+        panels += [(lens, "seeds racing", None, (0.0, 1.0)), (lens, "catastrophe rate", "catastrophe_rate", (0.0, 1.0)), (lens, "welfare", "welfare", (-6.0, 3.6))]
+    fig, axes = plt.subplots(len(panels), len(xs), figsize=(3.6 * len(xs), 2.7 * len(panels)), squeeze=False)
+    for i, (layer, title, key, (vmin, vmax)) in enumerate(panels):
+        for j, x in enumerate(xs):
+            ax = axes[i][j]
+            grid = np.full((len(ms), len(ds)), np.nan)
+            for a, m in enumerate(ms):
+                for b, d in enumerate(ds):
+                    cell = (m, d, x)
+                    t = theory.get(cell)
+                    if layer == "theory":
+                        if t is None:
+                            continue
+                        if title == "racing equilibrium exists":
+                            value = float("racing" in t["equilibrium_basins"])
+                        elif title == "myopic learners rest in a race":
+                            value = t["learning_basins"]["racing"]
+                        else:
+                            value = t["price_of_the_race"]["worst_equilibrium"] or 0.0
+                    else:
+                        if cell not in basins[layer]:
+                            continue
+                        value = basins[layer][cell]["racing"]["rate"] if key is None else means[layer][key][cell]["mean"]
+                    grid[a, b] = value
+                    marker = " ▲" if t is not None and t["incentive_to_race"]["pays"] else ""
+                    ax.text(b, a, f"{value:.2f}{marker}", ha="center", va="center", fontsize=7)
+            image = ax.imshow(grid, origin="lower", cmap="magma_r", vmin=vmin, vmax=vmax, aspect="auto")
+            ax.set_xticks(range(len(ds)), [str(d) for d in ds])
+            ax.set_yticks(range(len(ms)), [str(m) for m in ms])
+            ax.set_xlabel("distrust")
+            ax.set_ylabel("misuse concern")
+            ax.set_title(f"{layer}: {title}\naccident concern {x}", fontsize=8)
+            fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.suptitle("H1: ▲ = racing pays against cooperators (the incentive boundary)", y=1.0, fontsize=9)
+    fig.tight_layout()
+    save(fig, path)
 
 
 STUDY = Study(
@@ -59,7 +328,12 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=60_000, eval_episodes=300, axes={"misuse_concern": (0.1, 0.9), "distrust": (0.1, 0.9)}),
-        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4), trainer="independent"),
+        # learned: the cells the verdicts compare (the two diagonal corners at both accident
+        # concerns), both lenses, 10 seeds; the theory covers the whole 3 x 3 x 2 grid
+        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), points=tuple(
+            {"misuse_concern": v, "distrust": v, "accident_concern": x, "lens": lens}
+            for v in (0.1, 0.9) for x in AXES["accident_concern"] for lens in AXES["lens"]
+        )),
+        "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10)), axes={"misuse_concern": FULL_LEVELS, "distrust": FULL_LEVELS}),
     },
 )

@@ -1,0 +1,118 @@
+"""H1's analysis as a specification: the answer comes first (theory, then each learned lens),
+non-equilibrium cells are left out of equilibrium claims, the theory of each cell is cached."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import pytest
+
+from labrace.agents.studies import h1_cruel_tradeoff as h1
+from labrace.agents.studies.h1_cruel_tradeoff import AXES, analyse, theories
+
+
+def fake_rows(seeds: int = 10) -> list[dict]:
+    """Racing where misuse concern x distrust is high at low accident concern; the team coordinates more."""
+    draw, rows = random.Random(0), []
+    for m, d, x, lens in itertools.product(*AXES.values()):
+        for seed in range(seeds):
+            race = draw.random() < (m * d if x < 0.5 else 0.05) * (0.5 if lens == "team" else 1.0)
+            rows.append({
+                "misuse_concern": m, "distrust": d, "accident_concern": x, "lens": lens, "seed": seed,
+                "winner_rate": 0.8 if race else 0.0, "catastrophe_rate": 0.2 if race else 0.0, "coordinated_rate": 0.0 if race else 1.0,
+                "timeout_rate": 0.0, "pivotal_act_rate": 0.0, "racing_index": 0.6 if race else 0.05,
+                "welfare": 0.5 if race else 3.6, "exploitability": 0.01, "equilibrium": "approximate equilibrium",
+            })  # fmt: skip
+    return rows
+
+
+def fake_theory(cell) -> dict:
+    """A racing equilibrium everywhere but in the hawk corner; racing pays only at low accident concern."""
+    m, d, x = cell
+    equilibria = [{"allocation": (0.0, 0.1, 0.9), "return": 1.2, "basin": "coordinating", "gain": 0.0}]
+    if not (m == 0.9 and d == 0.9):
+        equilibria.append({"allocation": (0.3, 0.7, 0.0), "return": 1.0, "basin": "racing", "gain": 0.01})
+    return {
+        "equilibria": equilibria,
+        "equilibrium_basins": sorted({e["basin"] for e in equilibria}),
+        "incentive_to_race": {"allocation": (0.5, 0.5, 0.0), "gain": 0.08 if x < 0.5 else -0.01, "pays": x < 0.5},
+        "team_optimum": {"allocation": (0.0, 0.0, 1.0), "return": 1.2, "basin": "coordinating"},
+        "price_of_the_race": {"worst_equilibrium": 0.2 if len(equilibria) > 1 else 0.0, "best_equilibrium": 0.0},
+        "learning_basins": {"racing": 0.55 if (m, d) == (0.9, 0.9) else 0.2, "coordinating": 0.4, "stalling": 0.05, "no rest": 0.0},
+    }
+
+
+@pytest.fixture
+def cached(tmp_path):
+    """The figures folder with every cell's (fake) theory already in its cache."""
+    cells = itertools.product(AXES["misuse_concern"], AXES["distrust"], AXES["accident_concern"])
+    (tmp_path / "theory.json").write_text(json.dumps({h1._theory_key(c): fake_theory(c) for c in cells}))
+    return tmp_path
+
+
+def test_the_answer_comes_first_theory_then_both_lenses(cached):
+    text = analyse(fake_rows(), cached)
+    first, _, second = text.splitlines()[:3]
+    assert first.startswith("**Answer (theory")
+    assert "labs that all (nearly) only cooperate are in equilibrium" in first
+    assert "a racing equilibrium exists in" in first and "(m 0.9, d 0.9) has none" in first
+    assert "racing pays against cooperators in every cell" in first.split("At accident concern 0.8")[0]
+    assert "racing pays against cooperators in no cell" in first.split("At accident concern 0.8")[1]
+    assert "55% of starting allocations at (m 0.9, d 0.9)" in first
+    assert second.startswith("**Answer (learned).**")
+    assert "Equilibrium learners" in second and "One shared PPO policy" in second
+    assert "(m 0.9, d 0.9)" in second.split("at accident concern 0.8")[0]  # the hawk corner races
+    assert "price of the race" in text and (cached / "phase_diagram.png").exists()
+    assert "| 0.9 | 0.9 | 0.2 | equilibrium |" in text
+    assert "| 0.9 | 0.9 | 0.2 | (0.0, 0.1, 0.9): 1.20 coordinating |" in text
+
+
+def test_cells_that_are_not_equilibria_are_left_out_of_equilibrium_claims(cached):
+    rows = fake_rows()
+    for row in rows:
+        if row["lens"] == "equilibrium" and row["misuse_concern"] == 0.9 and row["distrust"] == 0.9:
+            row["exploitability"] = 0.5
+    text = analyse(rows, cached)
+    assert "not an equilibrium (mean exploitability > 0.05)" in text and "*not eq.*" in text
+
+
+def test_one_lens_alone_is_analysed_without_the_learned_price(cached):
+    rows = [r for r in fake_rows() if r["lens"] == "team"]
+    text = analyse(rows, cached)
+    assert "Equilibrium learners" not in text and "The learned price of the race" not in text
+
+
+def test_each_cells_theory_is_computed_once_and_cached(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(h1, "cell_theory", lambda cell: calls.append(cell) or fake_theory(cell))
+    cells = [(0.1, 0.1, 0.2), (0.9, 0.9, 0.2)]
+    first = theories(cells, tmp_path, workers=1)
+    assert calls == cells and first[(0.9, 0.9, 0.2)]["equilibrium_basins"] == ["coordinating"]
+    again = theories(cells + [(0.5, 0.5, 0.8)], tmp_path, workers=1)
+    assert calls == cells + [(0.5, 0.5, 0.8)]  # only the new cell is computed
+    assert again[(0.1, 0.1, 0.2)] == json.loads(json.dumps(first[(0.1, 0.1, 0.2)]))
+
+
+def test_the_small_budget_trains_both_lenses_on_the_compared_corners_with_ten_seeds():
+    points = h1.STUDY.points("small")
+    assert len(points) == 8 and len(h1.STUDY.budgets["small"].seeds) == 10
+    assert {(p["misuse_concern"], p["distrust"]) for p in points} == {(0.1, 0.1), (0.9, 0.9)}
+    assert {p["lens"] for p in points} == {"equilibrium", "team"} and {p["accident_concern"] for p in points} == {0.2, 0.8}
+    assert len(h1.STUDY.points("full")) == 5 * 5 * 2 * 2
+
+
+def test_the_theory_covers_the_whole_grid_between_the_learned_corners():
+    rows = [{"misuse_concern": v, "distrust": v, "accident_concern": x} for v in (0.1, 0.9) for x in (0.2, 0.8)]
+    cells = h1.theory_cells(rows)
+    assert len(cells) == 3 * 3 * 2 and (0.5, 0.1, 0.8) in cells
+
+
+def test_a_budget_point_must_name_every_axis():
+    from labrace.agents.studies import Budget, Study
+
+    study = Study("x", "x", "x", env=lambda p: ("race_v0", "baseline"), axes={"a": (1, 2), "b": (3,)}, overrides=lambda p: {},
+                  analyse=lambda rows, out: "", budgets={"small": Budget(1, 1, points=({"a": 1},))})
+    with pytest.raises(ValueError, match=r"every point needs exactly the axes \['a', 'b'\]"):
+        study.points("small")
