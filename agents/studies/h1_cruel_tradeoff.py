@@ -103,6 +103,11 @@ def theories(cells: Sequence[tuple[float, float, float]], out: Path, workers: in
     return {tuple(cell): cache[_theory_key(cell)] for cell in cells}
 
 
+def _signed(value: float) -> str:
+    """``+0.085``; a gain that rounds to zero is ``0.000`` (no ``-0.000``)."""
+    return "0.000" if abs(value) < 0.0005 else f"{value:+.3f}"
+
+
 def _where(cells: Sequence[tuple], every: Sequence[tuple]) -> str:
     """``(m 0.9, d 0.9)``-style list of cells, or "every cell" / "no cell"."""
     if not cells:
@@ -125,16 +130,22 @@ def theory_answer(theory: dict[tuple, dict[str, Any]]) -> list[str]:
         racing = [c for c in cells if "racing" in theory[c]["equilibrium_basins"]]
         pays = [c for c in cells if theory[c]["incentive_to_race"]["pays"]]
         no_race = [c for c in cells if c not in racing]
+        gains = [theory[c]["incentive_to_race"]["gain"] for c in cells]
+        same_gain = max(gains) - min(gains) < 0.005  # what a lab's own win is worth does not depend on m or d
         learning = {c: theory[c]["learning_basins"]["racing"] for c in cells}
         most = max(learning, key=learning.get)
         rest = [v for c, v in learning.items() if c != most]
+        if rest and max(rest) - min(rest) < 0.005 and abs(learning[most] - min(rest)) < 0.005:
+            where_learning = f"{learning[most]:.0%} of starting allocations in every cell"
+        else:
+            elsewhere = "" if not rest else f" against {min(rest):.0%} elsewhere" if max(rest) - min(rest) < 0.005 else f" against {min(rest):.0%}-{max(rest):.0%} elsewhere"
+            where_learning = f"{learning[most]:.0%} of starting allocations at (m {most[0]}, d {most[1]}){elsewhere}"
         sentences.append(
             f"At accident concern {x}: a racing equilibrium exists in {_where(racing, cells)}"
             + (f" and in no other ({_where(no_race, cells)} has none)" if racing and no_race else "")
-            + f"; racing pays against cooperators in {_where(pays, cells)}; myopic learners come to rest in a race from "
-            f"{learning[most]:.0%} of starting allocations at (m {most[0]}, d {most[1]})"
-            + (f" against {min(rest):.0%}-{max(rest):.0%} elsewhere" if rest else "")
-            + "."
+            + f"; racing pays against cooperators in {_where(pays, cells)}"
+            + (f", by the same margin everywhere ({_signed(gains[0])} per episode: a lab's own win is worth the same whatever its misuse concern and distrust)" if same_gain and len(cells) > 1 else "")
+            + f"; myopic learners come to rest in a race from {where_learning}."
         )
     return sentences
 
@@ -190,6 +201,10 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
                 f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}; "
                 f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
             )
+    exploitabilities = [e["mean"] for lens in lenses for e in exploit[lens].values() if e["n"] > 0]
+    if exploitabilities and min(exploitabilities) > TOLERANCE:
+        learned.insert(0, f"At this budget no learned profile is an approximate equilibrium (mean exploitability {min(exploitabilities):.2f}-{max(exploitabilities):.2f} per episode, "
+                          "against 0.05): the rows below say where learning stands, not what labs with these incentives settle on.")
     lines = ["**Answer (theory: the fixed-allocation game of each cell).** " + " ".join(theory_answer(theory)), "", "**Answer (learned).** " + " ".join(learned), ""]
 
     # --- verdicts: tests of differences, per lens; equilibrium claims only from equilibrium cells --
@@ -237,7 +252,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         inc, team, rest = t["incentive_to_race"], t["team_optimum"], t["learning_basins"]
         price = t["price_of_the_race"]["worst_equilibrium"]
         lines.append(
-            f"| {cell[0]} | {cell[1]} | {cell[2]} | {equilibria} | {'**yes**' if inc['pays'] else 'no'} ({inc['gain']:+.3f} by {tuple(round(v, 1) for v in inc['allocation'])}) "
+            f"| {cell[0]} | {cell[1]} | {cell[2]} | {equilibria} | {'**yes**' if inc['pays'] else 'no'} ({_signed(inc['gain'])} by {tuple(round(v, 1) for v in inc['allocation'])}) "
             f"| ({', '.join(f'{v:.1f}' for v in team['allocation'])}): {team['return']:.2f} | {'n/a' if price is None else f'{price:.2f}'} "
             f"| {rest['racing']:.0%} / {rest['coordinating']:.0%} / {rest['stalling']:.0%} / {rest['no rest']:.0%} |"
         )
