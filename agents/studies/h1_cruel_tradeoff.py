@@ -188,7 +188,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     exploit = {lens: by_point(by_lens[lens], CELL, "exploitability") for lens in lenses}
     racing = {lens: seed_values(by_lens[lens], CELL, "racing_index") for lens in lenses}
     catastrophe = {lens: seed_values(by_lens[lens], CELL, "catastrophe_rate") for lens in lenses}
-    means = {lens: {key: by_point(by_lens[lens], CELL, key) for key in ("racing_index", "catastrophe_rate", "welfare")} for lens in lenses}
+    means = {lens: {key: by_point(by_lens[lens], CELL, key) for key in ("racing_index", "catastrophe_rate", "coordinated_rate", "welfare")} for lens in lenses}
 
     # --- the plain answer: theory first, then where each lens's learners end up -----------------
     learned = []
@@ -291,12 +291,17 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
 def phase_diagram(lenses, xs, ms, ds, theory, basins, means, path: Path) -> None:
     """Heatmaps over (misuse concern, distrust), one column per accident concern: the theory (a
     racing equilibrium exists; share of starts from which myopic learners rest in a race; price of
-    the race) and each lens (share of seeds racing, catastrophe rate, welfare). A cell where racing
-    pays against cooperators (the incentive boundary) is marked with a triangle."""
+    the race) and each lens (share of seeds racing, catastrophe rate, coordinated rate, welfare).
+    A cell where racing pays against cooperators (the incentive boundary) is marked with a triangle."""
     plt = pyplot()
     panels = [("theory", "racing equilibrium exists", None, (0.0, 1.0)), ("theory", "myopic learners rest in a race", None, (0.0, 1.0)), ("theory", "price of the race", None, (0.0, 3.0))]
     for lens in lenses:
-        panels += [(lens, "seeds racing", None, (0.0, 1.0)), (lens, "catastrophe rate", "catastrophe_rate", (0.0, 1.0)), (lens, "welfare", "welfare", (-6.0, 3.6))]
+        panels += [
+            (lens, "seeds racing", None, (0.0, 1.0)),
+            (lens, "catastrophe rate", "catastrophe_rate", (0.0, 1.0)),
+            (lens, "coordinated rate", "coordinated_rate", (0.0, 1.0)),
+            (lens, "welfare", "welfare", (-6.0, 3.6)),
+        ]
     fig, axes = plt.subplots(len(panels), len(xs), figsize=(3.6 * len(xs), 2.7 * len(panels)), squeeze=False)
     for i, (layer, title, key, (vmin, vmax)) in enumerate(panels):
         for j, x in enumerate(xs):
@@ -321,7 +326,8 @@ def phase_diagram(lenses, xs, ms, ds, theory, basins, means, path: Path) -> None
                         value = basins[layer][cell]["racing"]["rate"] if key is None else means[layer][key][cell]["mean"]
                     grid[a, b] = value
                     marker = " ▲" if t is not None and t["incentive_to_race"]["pays"] else ""
-                    ax.text(b, a, f"{value:.2f}{marker}", ha="center", va="center", fontsize=7)
+                    dark = (value - vmin) / (vmax - vmin) > 0.6  # readable on the dark end of the map
+                    ax.text(b, a, f"{value:.2f}{marker}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
             image = ax.imshow(grid, origin="lower", cmap="magma_r", vmin=vmin, vmax=vmax, aspect="auto")
             ax.set_xticks(range(len(ds)), [str(d) for d in ds])
             ax.set_yticks(range(len(ms)), [str(m) for m in ms])
