@@ -31,7 +31,6 @@ learned profiles' exploitability is measured over.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,18 +38,10 @@ import numpy as np
 
 from labrace.agents.baselines import FixedAllocation
 from labrace.agents.evaluation import rollout
-from labrace.agents.exploitability import equilibrium_tolerance, expected_game
+from labrace.agents.exploitability import allocation_grid, equilibrium_tolerance, expected_game
 from labrace.agents.policy import BlockPolicy
 
 COOPERATE = (0.0, 0.0, 1.0)
-
-
-def allocation_grid(step: float = 0.1) -> list[tuple[float, float, float]]:
-    """Every (speed, safety, cooperation) on the simplex grid of ``step`` (1 / step an integer)."""
-    if not isinstance(step, (int, float)) or isinstance(step, bool) or not 0.0 < step <= 0.5 or abs(1.0 / step - round(1.0 / step)) > 1e-9:
-        raise ValueError(f"step must be 1/k for an integer k >= 2 (e.g. 0.1, 0.2); got {step!r}")
-    n = int(round(1.0 / step))
-    return [(s / n, f / n, (n - s - f) / n) for s, f in itertools.product(range(n + 1), repeat=2) if s + f <= n]
 
 
 @dataclass(frozen=True)
@@ -178,7 +169,7 @@ def allocation_game(game: Any, step: float = 0.1, episodes: int = 100, seed: int
     diagonal = returns[np.arange(P), np.arange(P)]  # (P, E): each background's self-play, per episode
     difference_se = (returns - diagonal[None]).std(axis=2, ddof=1) / np.sqrt(episodes)
 
-    drawn = rollout(game, [BlockPolicy(strategies, "every allocation")] * N, P * episodes, seed, repeats=P)
+    drawn = rollout(game, [focal] * N, P * episodes, seed, repeats=P)  # every lab plays block s's allocation
     outcome_rates, basins = [], []
     for s in range(P):
         block = drawn.outcome[s * episodes : (s + 1) * episodes]

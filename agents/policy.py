@@ -56,7 +56,6 @@ class Policy(abc.ABC):
         return write_json(_meta_path(path), meta)
 
 
-
 class BlockPolicy(Policy):
     """Several policies side by side in one batch: ``policies[k]`` acts for the k-th of
     ``len(policies)`` equal consecutive blocks of the observation rows (the games of a rollout

@@ -176,11 +176,9 @@ def training_game(game: Any, settings: dict[str, Any]) -> Any:
     """The game learners train in: ``game`` with the config fields of ``train_overrides`` changed
     (e.g. ``precipice_v0``'s ``expected_rewards``: the same equilibria, less variance) and its
     rewards times ``reward_scale``; policies are evaluated in ``game`` itself."""
-    from labrace.envs.core import replace_config
+    from labrace.envs.core import replace_game_config
 
-    overrides = settings.get("train_overrides") or {}
-    if overrides:
-        game = type(game)(replace_config(game.config, overrides), background=game.background)
+    game = replace_game_config(game, settings.get("train_overrides") or {})
     scale = float(settings.get("reward_scale", 1.0))
     return game if scale == 1.0 else ScaledRewards(game, scale)
 

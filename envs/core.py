@@ -148,6 +148,11 @@ def replace_config(config: ConfigT, overrides: Mapping[str, Any]) -> ConfigT:
     return dataclasses.replace(config, **(overrides if complete is None else complete(overrides)))
 
 
+def replace_game_config(game: Any, overrides: Mapping[str, Any]) -> Any:
+    """The same game with the config fields of ``overrides`` changed (its background labs kept)."""
+    return type(game)(replace_config(game.config, overrides), background=game.background) if overrides else game
+
+
 def lookup_scenario(scenarios: Mapping[str, Scenario], name: str, env_name: str) -> Scenario:
     if not isinstance(name, str) or name not in scenarios:
         raise ValueError(f"unknown {env_name} scenario {name!r}; valid scenarios are {sorted(scenarios)}")
