@@ -62,6 +62,8 @@ class RunSpec:
             actual["overrides"] = {key: ast.literal_eval(text) for key, text in config.get("overrides", {}).items()}
         except (ValueError, SyntaxError):
             return False
+        if "hyperparams" in self.expected:  # the budget's own settings (the rest are the defaults of the day)
+            actual["hyperparams"] = {key: (config.get("hyperparams") or {}).get(key) for key in self.expected["hyperparams"]}
         return actual == self.expected
 
 
@@ -76,6 +78,8 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
         overrides = study.overrides(point)
         trainer = point_trainer(point, spec.trainer)
         sets = [f"--set={field}={value!r}" for field, value in overrides.items()]
+        hyperparams = dict(spec.hyperparams.get(env, {}))
+        sets += [f"--hp={key}={value!r}" for key, value in hyperparams.items()]
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
             argv = (
@@ -90,6 +94,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
                 "env": env, "scenario": scenario, "overrides": dict(overrides), "trainer": trainer, "algo": study.algo,
                 "timesteps": spec.timesteps, "seed": seed, "eval_episodes": spec.eval_episodes, "learned_only": True,
                 "exploitability_episodes": spec.eval_episodes, "br_timesteps": 0,
+                **({"hyperparams": hyperparams} if hyperparams else {}),
             }  # fmt: skip
             runs.append(RunSpec(study.name, point, seed, run_dir, argv, expected))
     return runs
@@ -225,6 +230,7 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
             row[f"share_{name}"] = share["mean"]
         report = metrics.get("exploitability")  # the learned profile's: is it an equilibrium?
         row["exploitability"] = report["exploitability"] if report else None
+        row["equilibrium_tolerance"] = report["equilibrium_tolerance"] if report else None
         row["equilibrium"] = equilibrium_verdict(report["labs"], report["equilibrium_tolerance"]) if report else "not measured"
         rows.append(row)
     return rows
@@ -238,6 +244,14 @@ def _trainers(study: Study, budget: str) -> str:
     return ", ".join(f"{lens} lens: {point_trainer({'lens': lens}, '')}" for lens in lenses) + ";"
 
 
+def _settings(study: Study, budget: str) -> str:
+    """`` (race_v0: n_epochs 5, batch_size 1024)``: the hyperparameters the budget overrides, per env."""
+    per_env = study.budgets[budget].hyperparams
+    if not per_env:
+        return ""
+    return " (" + "; ".join(f"{env}: " + ", ".join(f"{k} {v}" for k, v in hp.items()) for env, hp in per_env.items()) + ")"
+
+
 def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | None = None) -> str:
     """The study's section of REPORT.md (figures under ``out/<budget>/<study>/``)."""
     rows = collect(study, budget, out) if rows is None else rows
@@ -247,7 +261,7 @@ def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | N
         "",
         f"*Hypothesis.* {study.hypothesis}",
         "",
-        f"*Runs.* {len(rows)} of {expected} finished ({_trainers(study, budget)} {study.algo.upper()}, "
+        f"*Runs.* {len(rows)} of {expected} finished ({_trainers(study, budget)} {study.algo.upper()}{_settings(study, budget)}, "
         f"{study.budgets[budget].timesteps:,} steps, seeds {list(study.budgets[budget].seeds)}, "
         f"{study.budgets[budget].eval_episodes} evaluation episodes each); cells are seed means with 95% t intervals. "
         f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
@@ -365,18 +379,18 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
         f"Budget `{budget}`; written {datetime.date.today().isoformat()} by `python train.py sweep all --budget {budget}` "
         f"(runs under `{out.as_posix()}/{budget}/`). "
         "Every verdict below is computed from the runs by the study's own file under `agents/studies/` "
-        "(*holds*: every comparison goes the hypothesised way, by a two-sided permutation test at 0.05 in H1 and by "
-        "non-overlapping 95% intervals in H2-H4; *fails*: none does; *depends*: some do). They are what this budget found, "
-        "including where it contradicts the hypothesis.",
+        "(*holds*: every comparison goes the hypothesised way by a two-sided permutation test on the seeds' values at 0.05; "
+        "*fails*: none does; *depends*: some do). They are what this budget found, including where it contradicts the hypothesis.",
         "",
-        "How to read them. Each learned profile is shown with its exploitability (the most a lab gains by a best "
-        "response over a grid of fixed allocations and every scripted baseline, per episode); above 0.05 it is *not an "
-        "equilibrium* and says where learning stopped, not what labs with these incentives would settle on. H1 reads "
-        "each cell three ways: the theory (the symmetric equilibria of the cell's fixed-allocation game), learners that "
-        "each seek their own best response (the *equilibrium* lens: one PPO model per lab) and one policy shared by every "
-        "lab (the *team* lens). Where a study has no lens its runs train one shared policy. With three seeds a cell "
-        "(H2-H4 at this budget) the intervals are wide: a *fails (no clear difference)* there often means the seeds "
-        "disagree, not that the effect is absent.",
+        "How to read them. Each study answers first, then gives its evidence. A learned profile is read through a *lens*: "
+        "learners that each seek their own best response (the *equilibrium* lens: one PPO model per lab, learning at once) or "
+        "one policy shared by every lab (the *team* lens: what labs reach if they learn as one team). Each cell shows its "
+        "exploitability (the most a lab gains by a best response over a grid of fixed allocations and every scripted "
+        "baseline, per episode); above 0.05 it is *not an equilibrium*: it says where learning stopped, not what labs with "
+        "these incentives settle on, and comparisons of the equilibrium lens leave such cells out. Seeds are counted by "
+        "the basin they end in (racing, coordinating, stalling) with Wilson intervals, because outcomes across seeds are "
+        "often bimodal. H1 also reads each cell by its theory (the symmetric equilibria of its fixed-allocation game), H3 by "
+        "the precipice's Nash theory.",
         "",
     ]
     for text in new_sections.values():

@@ -30,6 +30,8 @@ STUDY_MODULES = {
 #: own best response (an equilibrium), or one policy shared by every lab (what labs would reach
 #: if they learned as one team); the welfare gap between the two is the price of the race
 LENSES = {"equilibrium": "simultaneous", "team": "shared"}
+#: how a report names each lens
+LENS_NAMES = {"equilibrium": "equilibrium learners (simultaneous PPO, one model per lab)", "team": "one shared PPO policy (team lens)"}
 
 
 def point_trainer(point: Mapping[str, Any], default: str) -> str:
@@ -39,6 +41,13 @@ def point_trainer(point: Mapping[str, Any], default: str) -> str:
     if point["lens"] not in LENSES:
         raise ValueError(f"lens must be one of {list(LENSES)}; got {point['lens']!r}")
     return LENSES[point["lens"]]
+
+
+#: race_v0's PPO at the small budget: 5 epochs of batches of 1024 instead of 10 of 512 (a quarter of
+#: the gradient steps). Measured at 60k steps, 5 seeds (baseline; misuse_hawks): half the time per
+#: run (shared: 7 s against 14 s with both cores busy) and no more exploitable (mean 0.57 against
+#: 0.92; 0.28 against 0.35)
+SMALL_BUDGET_HYPERPARAMS = {"race_v0": {"n_epochs": 5, "batch_size": 1024}}
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class Budget:
     #: explicit grid points (each a value for every axis) instead of the axes' product: a budget
     #: that trains on a few cells of a larger grid (e.g. the corners that a hypothesis compares)
     points: tuple[Mapping[str, Any], ...] = ()
+    #: env → hyperparameters its runs override (``train.py --hp``), e.g. fewer, larger PPO updates
+    #: for a budget that must fit many seeds in little time; envs not named keep their defaults
+    hyperparams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

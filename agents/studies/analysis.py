@@ -308,6 +308,86 @@ def compare_basins(a: Mapping[str, Any], b: Mapping[str, Any], basin: str, alpha
     return int(np.sign(test["difference"]))
 
 
+# --------------------------------------------------------------------------------------------
+# Exploitability: which cells are evidence about equilibrium play
+# --------------------------------------------------------------------------------------------
+
+#: the exploitability bound when a run does not record its own (race_v0 and precipice_v0 pay in
+#: units of 1; ``labrace.agents.exploitability.EQUILIBRIUM_TOLERANCE``)
+TOLERANCE = 0.05
+
+
+def exploitability_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> dict[tuple, dict[str, Any]]:
+    """Seed means of the learned profiles' exploitability per grid point, each with its
+    ``tolerance`` (the runs' own, else :data:`TOLERANCE`) and ``equilibrium``: True where the mean
+    is within it (the cell is an approximate equilibrium on average over seeds)."""
+    cells = {}
+    for point, group in _rows_by_point(rows, axes).items():
+        cell = seed_mean([row.get("exploitability") for row in group])
+        tolerances = [row["equilibrium_tolerance"] for row in group if row.get("equilibrium_tolerance") is not None]
+        cell["tolerance"] = max(tolerances) if tolerances else TOLERANCE
+        cell["equilibrium"] = bool(cell["n"] > 0 and cell["mean"] <= cell["tolerance"])
+        cells[point] = cell
+    return cells
+
+
+def fmt_exploitability(cell: Mapping[str, Any] | None) -> str:
+    """``0.012 [0.008, 0.016]``, or with a *not eq.* mark above the tolerance."""
+    if cell is None or cell["n"] == 0:
+        return "not measured"
+    return fmt(cell, 3) + ("" if cell["equilibrium"] else " *not eq.*")
+
+
+def compare_pairs(
+    rows: list[dict[str, Any]],
+    axes: Sequence[str],
+    metric: str,
+    pairs: Sequence[tuple[tuple, tuple]],
+    equilibrium_claim: bool,
+) -> tuple[list[int], int]:
+    """Test each (a, b) pair of grid points on ``metric`` (``compare_cells``: +1 a higher, -1 lower,
+    0 no difference). A claim about equilibrium behaviour (``equilibrium_claim``: the equilibrium
+    lens) uses only pairs whose cells are both approximate equilibria (``exploitability_by_point``);
+    the rest are left out. Pairs with a missing cell are skipped. Returns (signs, pairs left out)."""
+    values = seed_values(rows, axes, metric)
+    exploit = exploitability_by_point(rows, axes)
+    signs, left_out = [], 0
+    for a, b in pairs:
+        if a not in values or b not in values:
+            continue
+        if equilibrium_claim and not (exploit[a]["equilibrium"] and exploit[b]["equilibrium"]):
+            left_out += 1
+            continue
+        signs.append(compare_cells(values[a], values[b]))
+    return signs, left_out
+
+
+def lens_verdict(signs: Sequence[int], left_out: int, expected: int = 1) -> str:
+    """``verdict`` of the tested pairs, saying how many were left out as not equilibria; with every
+    pair left out: ``not tested``."""
+    if not signs and left_out:
+        return f"not tested (all {left_out} comparisons left out: a cell is not an equilibrium)"
+    text = verdict(signs, expected)
+    return text + (f"; {left_out} comparison(s) left out (not an equilibrium)" if left_out else "")
+
+
+def learned_table(rows: list[dict[str, Any]], axes: Sequence[str], metrics: Mapping[str, str], basins: bool = True) -> str:
+    """One line per grid point: the axes, the seeds per basin (count, share, 95% Wilson interval;
+    race_v0 rows), each metric's seed mean [95% t interval] and the mean exploitability [95% t
+    interval], marked *not eq.* above the tolerance."""
+    tables = {name: by_point(rows, axes, key) for name, key in metrics.items()}
+    exploit = exploitability_by_point(rows, axes)
+    counts = basin_counts(rows, axes) if basins else {}
+    columns = [*axes, *(BASINS if basins else ()), *metrics, "exploitability"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for point in exploit:
+        cells = [str(v) for v in point]
+        cells += [fmt_rate(counts[point][b]) for b in BASINS] if basins else []
+        cells += [fmt(tables[name][point]) for name in metrics]
+        lines.append("| " + " | ".join([*cells, fmt_exploitability(exploit[point])]) + " |")
+    return "\n".join(lines)
+
+
 def differs(a: Mapping[str, float], b: Mapping[str, float]) -> int:
     """+1 if a's interval lies above b's, -1 if below, 0 if they overlap (no clear difference).
 

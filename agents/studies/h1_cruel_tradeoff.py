@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from labrace.agents.studies import Budget, Study
+from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
 from labrace.agents.studies.analysis import (
     BASINS,
     basin_counts,
@@ -52,7 +52,6 @@ CELL = ("misuse_concern", "distrust", "accident_concern")
 TOLERANCE = 0.05  # labrace.agents.exploitability.EQUILIBRIUM_TOLERANCE (race_v0's payoff unit is 1)
 #: the theory layer's allocation grid and episodes per (focal, background) pair
 THEORY_STEP, THEORY_EPISODES, THEORY_SEED = 0.1, 100, 0
-LENS_NAMES = {"equilibrium": "equilibrium learners (simultaneous PPO, one model per lab)", "team": "one shared PPO policy (team lens)"}
 
 
 def overrides(point: dict[str, Any]) -> dict[str, Any]:
@@ -351,7 +350,7 @@ STUDY = Study(
     budgets={
         # learned: the cells the verdicts compare (the two diagonal corners at both accident
         # concerns), both lenses, 10 seeds; the theory covers the whole 3 x 3 x 2 grid
-        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), points=tuple(
+        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, points=tuple(
             {"misuse_concern": v, "distrust": v, "accident_concern": x, "lens": lens}
             for v in (0.1, 0.9) for x in AXES["accident_concern"] for lens in AXES["lens"]
         )),

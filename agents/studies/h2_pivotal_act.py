@@ -2,8 +2,12 @@
 race more; the distributed route reaches the good outcome with a lower catastrophe rate than the
 unilateral one.
 
-Grid (race_v0, three neutral labs, one shared PPO policy that sees whether the act is allowed):
-unilateral acts allowed or not, coordination hard (the baseline rate) or easy (twice the rate).
+Grid (race_v0, three neutral labs): unilateral acts allowed or not x coordination hard (the baseline
+rate) or easy (twice the rate) x the lens: learners that each seek their own best response (the
+*equilibrium* lens: the simultaneous trainer, one PPO model per lab) or one PPO policy shared by
+every lab (the *team* lens). Per cell and lens: seeds per basin (Wilson intervals), seed means,
+exploitability (*not eq.* above 0.05); verdicts from permutation tests on the seeds' values, and
+claims of the equilibrium lens only from cells that are approximate equilibria.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labrace.agents.studies import Budget, Study
-from labrace.agents.studies.analysis import bars, by_point, differs, markdown_table, verdict
+from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
+from labrace.agents.studies.analysis import bars, by_point, compare_pairs, learned_table, lens_verdict
 from labrace.envs.race_v0 import RaceConfig
 
 BASE_RATE = RaceConfig().coordination_rate
-AXES = {"pivotal_act": (False, True), "coordination": ("hard", "easy")}
+AXES = {"pivotal_act": (False, True), "coordination": ("hard", "easy"), "lens": ("equilibrium", "team")}
+CELL = ("pivotal_act", "coordination")
 METRICS = {
     "racing index": "racing_index",
     "catastrophe rate": "catastrophe_rate",
@@ -32,22 +37,39 @@ def overrides(point: dict[str, Any]) -> dict[str, Any]:
 
 
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
-    axes = ("pivotal_act", "coordination")
-    racing, catastrophe = by_point(rows, axes, "racing_index"), by_point(rows, axes, "catastrophe_rate")
-    levels = sorted({r["coordination"] for r in rows})
-    race_more = [differs(racing[(True, c)], racing[(False, c)]) for c in levels]
-    riskier = [differs(catastrophe[(True, c)], catastrophe[(False, c)]) for c in levels]
-    bars(rows, axes, {"racing index": "racing_index", "catastrophe": "catastrophe_rate", "coordinated": "coordinated_rate", "pivotal act": "pivotal_act_rate"}, out / "bars.png")
-    return "\n".join(
-        [
-            f"- labs race more where a unilateral act is possible (each coordination level): **{verdict(race_more)}**",
-            f"- the world with the unilateral route has the higher catastrophe rate (each coordination level): **{verdict(riskier)}**",
+    lenses = [lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)]
+    answer, details = [], []
+    for lens in lenses:
+        runs = [r for r in rows if r["lens"] == lens]
+        levels = sorted({r["coordination"] for r in runs})
+        pairs = [((True, c), (False, c)) for c in levels]  # act allowed vs not, at each coordination level
+        claim = lens == "equilibrium"
+        race_more = lens_verdict(*compare_pairs(runs, CELL, "racing_index", pairs, claim))
+        riskier = lens_verdict(*compare_pairs(runs, CELL, "catastrophe_rate", pairs, claim))
+        racing, catastrophe, acts = (by_point(runs, CELL, key) for key in ("racing_index", "catastrophe_rate", "pivotal_act_rate"))
+        means = "; ".join(
+            f"{c} coordination: racing index {racing[(False, c)]['mean']:.2f} → {racing[(True, c)]['mean']:.2f}, "
+            f"catastrophe {catastrophe[(False, c)]['mean']:.2f} → {catastrophe[(True, c)]['mean']:.2f}, acts taken in {acts[(True, c)]['mean']:.0%} of episodes"
+            for c in levels if (False, c) in racing and (True, c) in racing
+        )
+        answer.append(f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]}, without → with the unilateral act: {means}.")
+        details += [
+            f"*Lens: {LENS_NAMES[lens]}.*",
+            f"- labs race more where a unilateral act is possible (each coordination level): **{race_more}**",
+            f"- the world with the unilateral route has the higher catastrophe rate (each coordination level): **{riskier}**",
             "",
-            markdown_table(rows, axes, METRICS),
+            learned_table(runs, CELL, METRICS),
             "",
-            "![H2 bars](studies/h2/bars.png)",
         ]
-    )
+    for row in rows:
+        row["cell"] = f"{row['lens']}: act {'allowed' if row['pivotal_act'] else 'barred'}"
+    bars(rows, ("cell", "coordination"), {"racing index": "racing_index", "catastrophe": "catastrophe_rate", "coordinated": "coordinated_rate", "pivotal act": "pivotal_act_rate"}, out / "bars.png")
+    return "\n".join(
+        ["**Answer.** " + " ".join(answer), "", *details,
+         "Verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level; per cell: seeds per basin "
+         "(share, 95% Wilson interval), seed means [95% t interval], mean exploitability (*not eq.* above 0.05).", "",
+         "![H2 bars](studies/h2/bars.png)"]
+    )  # fmt: skip
 
 
 STUDY = Study(
@@ -59,7 +81,7 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=60_000, eval_episodes=300),
-        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4), trainer="independent"),
+        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS),
+        "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10))),
     },
 )

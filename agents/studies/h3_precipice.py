@@ -1,12 +1,20 @@
 """H3, the precipice (Armstrong, Bostrom & Shulman 2016): more labs, more enmity and more
 information about capabilities mean less safety and more danger.
 
-Grid, on ``precipice_v0`` (the paper's one-shot model, with its Nash-equilibrium disaster
-probability as theory) and on ``race_v0`` (the flagship, where enmity e is a lab that cares only
-about who controls the technology, misuse concern 1, and trusts each rival 1 - e): number of labs x
-what labs know of the others' capabilities (precipice ``information`` none / private / public;
-race_v0 ``capability_info`` none / noisy / public) x enmity. Danger is the disaster rate
-(precipice) or the catastrophe rate (race_v0) of the learned policy.
+Grid: number of labs x what labs know of the others' capabilities x enmity, on two games.
+
+* ``precipice_v0``, the paper's one-shot model (``information`` none / private / public). Its theory
+  is closed-form: the probability of disaster under the Nash equilibrium of each regime (P1-P3; with
+  public information the lowest of the equilibrium range). Learned runs (shared PPO, the settings
+  validated in results/canonical/learned.md) sit beside it at the full budget.
+* ``race_v0``, the flagship (``capability_info`` none / noisy / public), where enmity e is a lab that
+  cares only about who controls the technology (misuse concern 1) and trusts each rival 1 - e.
+  Danger is the catastrophe rate of the learned profile, read through a lens: one PPO policy shared
+  by every lab (*team*) or one PPO model per lab learning at once (*equilibrium*).
+
+Per cell and lens: seeds per basin (race_v0; Wilson intervals), seed means, exploitability (*not
+eq.* above 0.05); verdicts from permutation tests on the seeds' values (the theory's from its
+values), and claims of the equilibrium lens only from cells that are approximate equilibria.
 """
 
 from __future__ import annotations
@@ -14,11 +22,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labrace.agents.studies import Budget, Study
-from labrace.agents.studies.analysis import by_point, differs, markdown_table, pyplot, save, verdict
+import numpy as np
 
-AXES = {"env": ("precipice_v0", "race_v0"), "num_labs": (2, 5), "information": ("none", "partial", "public"), "enmity": (0.2, 0.8)}
+from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
+from labrace.agents.studies.analysis import by_point, compare_pairs, learned_table, lens_verdict, pyplot, save, verdict
+
+AXES = {
+    "env": ("precipice_v0", "race_v0"), "num_labs": (2, 5), "information": ("none", "partial", "public"), "enmity": (0.2, 0.8),
+    "lens": ("equilibrium", "team"),
+}  # fmt: skip
 INFORMATION = {"precipice_v0": {"none": "none", "partial": "private", "public": "public"}, "race_v0": {"none": "none", "partial": "noisy", "public": "public"}}
+CELL = ("num_labs", "information", "enmity")
 
 
 def overrides(point: dict[str, Any]) -> dict[str, Any]:
@@ -31,57 +45,82 @@ def overrides(point: dict[str, Any]) -> dict[str, Any]:
 
 
 def theory(point: dict[str, Any]) -> float | None:
-    """The paper's disaster probability under Nash-equilibrium play (precipice_v0 only)."""
+    """The paper's disaster probability under Nash-equilibrium play (precipice_v0 only; with public
+    information the lowest of the equilibrium range)."""
     if point["env"] != "precipice_v0":
         return None
-    from labrace.envs.precipice_v0 import disaster_probability
+    from labrace.envs import precipice_v0 as P
 
-    return float(disaster_probability(INFORMATION["precipice_v0"][point["information"]], point["num_labs"], point["enmity"], 1.0))
+    config = P.make_config(**overrides(point))
+    return float(P.disaster_probability(config.information, config.num_labs, config.enmity, config.capability_range))
+
+
+def _pairs(cells: list[tuple]) -> dict[str, list[tuple[tuple, tuple]]]:
+    """The hypothesis's comparisons over (labs, information, enmity) cells: more of one, the others fixed."""
+    labs, infos, enmities = sorted({c[0] for c in cells}), sorted({c[1] for c in cells}, key=AXES["information"].index), sorted({c[2] for c in cells})
+    return {
+        "more labs": [((labs[-1], i, e), (labs[0], i, e)) for i in infos for e in enmities],
+        "more enmity": [((n, i, enmities[-1]), (n, i, enmities[0])) for n in labs for i in infos],
+        "more information": [((n, infos[-1], e), (n, infos[0], e)) for n in labs for e in enmities],
+    }
 
 
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     for row in rows:
         row["danger_rate"] = row.get("disaster_rate", row.get("catastrophe_rate"))
-        row["theory"] = theory(row)
-    axes = ("env", "num_labs", "information", "enmity")
-    danger = by_point(rows, axes, "danger_rate")
-    points = list(danger)
-    labs, infos, enmities = sorted({p[1] for p in points}), sorted({p[2] for p in points}, key=["none", "partial", "public"].index), sorted({p[3] for p in points})
-    lines = []
-    for env in sorted({p[0] for p in points}):
-        more_labs = [differs(danger[(env, labs[-1], i, e)], danger[(env, labs[0], i, e)]) for i in infos for e in enmities]
-        more_enmity = [differs(danger[(env, n, i, enmities[-1])], danger[(env, n, i, enmities[0])]) for n in labs for i in infos]
-        more_info = [differs(danger[(env, n, infos[-1], e)], danger[(env, n, infos[0], e)]) for n in labs for e in enmities]
-        lines += [
-            f"- `{env}`: more labs, more danger: **{verdict(more_labs)}**; more enmity, more danger: **{verdict(more_enmity)}**; "
-            f"more information, more danger: **{verdict(more_info)}**",
-        ]
-    _plot(rows, danger, labs, infos, enmities, out / "danger.png")
+    race_cells = sorted({tuple(r[a] for a in CELL) for r in rows})
+    # the theory on the whole grid of the levels the runs have, every information regime
+    grid = sorted({(n, i, e) for n, _, e in race_cells for i in AXES["information"]}) if race_cells else []
+    nash = {cell: theory({"env": "precipice_v0", **dict(zip(CELL, cell))}) for cell in grid}
+    answer = []
+    signs = {claim: [int(np.sign(round(nash[a] - nash[b], 9))) for a, b in pairs] for claim, pairs in _pairs(grid).items()}
+    answer.append("Theory (precipice_v0, Nash): " + "; ".join(f"{claim}, more danger: **{verdict(s)}**" for claim, s in signs.items()) + ".")
+    details = ["| labs | information | enmity | precipice_v0 disaster (Nash) |", "|---|---|---|---|"]
+    details += [f"| {n} | {i} ({INFORMATION['precipice_v0'][i]}) | {e} | {nash[(n, i, e)]:.3f} |" for n, i, e in grid]
+    details.append("")
+    for env in AXES["env"]:
+        for lens in AXES["lens"]:
+            runs = [r for r in rows if r["env"] == env and r["lens"] == lens]
+            if not runs:
+                continue
+            cells = sorted({tuple(r[a] for a in CELL) for r in runs})
+            verdicts = {claim: lens_verdict(*compare_pairs(runs, CELL, "danger_rate", pairs, lens == "equilibrium")) for claim, pairs in _pairs(cells).items()}
+            answer.append(f"Learned `{env}`, {LENS_NAMES[lens]}: " + "; ".join(f"{claim}, more danger: **{v}**" for claim, v in verdicts.items()) + ".")
+            metrics = {"danger": "danger_rate", "safety share": "share_safety"} if env == "race_v0" else {"disaster (learned)": "danger_rate", "theory (Nash)": "theory", "mean safety": "share_safety"}
+            for row in runs:
+                row["theory"] = nash.get(tuple(row[a] for a in CELL)) if env == "precipice_v0" else None
+            details += [f"*`{env}`, lens: {LENS_NAMES[lens]}.*", "", learned_table(runs, CELL, metrics, basins=env == "race_v0"), ""]
+    _plot(rows, nash, out / "danger.png")
     return "\n".join(
-        lines
-        + [
-            "",
-            markdown_table(rows, axes, {"danger (learned)": "danger_rate", "theory (Nash)": "theory", "safety share": "share_safety"}),
-            "",
-            "![H3 danger](studies/h3/danger.png)",
-        ]
-    )
+        ["**Answer.** " + " ".join(answer), "", *details,
+         "Learned verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level (*holds*: every comparison "
+         "significant the hypothesised way); the theory's from its exact values. Per cell: seeds per basin (share, 95% Wilson interval), "
+         "seed means [95% t interval], mean exploitability (*not eq.* above 0.05).", "",
+         "![H3 danger](studies/h3/danger.png)"]
+    )  # fmt: skip
 
 
-def _plot(rows, danger, labs, infos, enmities, path: Path) -> None:
+def _plot(rows: list[dict[str, Any]], nash: dict[tuple, float], path: Path) -> None:
+    """Danger against the number of labs, one line per (information, enmity): the precipice's Nash
+    theory (dotted) and each learned (env, lens) with 95% t intervals."""
     plt = pyplot()
-    envs = sorted({p[0] for p in danger})
-    fig, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.6), squeeze=False)
-    for ax, env in zip(axes[0], envs):
-        for info in infos:
-            for enmity in enmities:
-                cells = [danger[(env, n, info, enmity)] for n in labs]
-                means = [c["mean"] for c in cells]
-                errors = [[c["mean"] - c["lo"] for c in cells], [c["hi"] - c["mean"] for c in cells]]
+    layers = [("precipice_v0", "theory (Nash)")] + sorted({(r["env"], r["lens"]) for r in rows})
+    fig, axes = plt.subplots(1, len(layers), figsize=(4.6 * len(layers), 3.6), squeeze=False)
+    for ax, (env, lens) in zip(axes[0], layers):
+        runs = [r for r in rows if r["env"] == env and r["lens"] == lens]
+        table = by_point(runs, CELL, "danger_rate") if runs else {}
+        cells = sorted(nash) if lens == "theory (Nash)" else sorted(table)
+        labs = sorted({c[0] for c in cells})
+        for info in sorted({c[1] for c in cells}, key=AXES["information"].index):
+            for enmity in sorted({c[2] for c in cells}):
+                if lens == "theory (Nash)":
+                    ax.plot(labs, [nash[(n, info, enmity)] for n in labs], ls=":", marker=".", label=f"info {info}, e {enmity}")
+                    continue
+                entries = [table[(n, info, enmity)] for n in labs]
+                means = [c["mean"] for c in entries]
+                errors = [[c["mean"] - c["lo"] for c in entries], [c["hi"] - c["mean"] for c in entries]]
                 ax.errorbar(labs, means, yerr=errors, marker="o", capsize=3, label=f"info {info}, e {enmity}")
-                if env == "precipice_v0":
-                    ax.plot(labs, [theory({"env": env, "num_labs": n, "information": info, "enmity": enmity}) for n in labs], ls=":", color="grey")
-        ax.set_title(f"{env}: danger of the learned policy" + (" (dotted: Nash theory)" if env == "precipice_v0" else ""), fontsize=9)
+        ax.set_title(f"{env}: {lens}", fontsize=9)
         ax.set_xlabel("number of labs")
         ax.set_ylabel("disaster / catastrophe rate")
         ax.set_ylim(0, 1)
@@ -99,7 +138,9 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=60_000, eval_episodes=300, axes={"information": ("none", "public")}),
-        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4), trainer="independent"),
+        # learned: race_v0 through the team lens, no and public information; precipice_v0 by its
+        # closed-form theory on every regime (its learners need 200k steps: the full budget)
+        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"env": ("race_v0",), "information": ("none", "public"), "lens": ("team",)}),
+        "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10))),
     },
 )

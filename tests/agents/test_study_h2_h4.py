@@ -1,0 +1,87 @@
+"""H2-H4's analyses as specifications: each answers first, per lens; verdicts come from permutation
+tests on ten seeds a cell; equilibrium-lens claims use only cells that are approximate equilibria;
+every cell shows its basins and its exploitability."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from labrace.agents import sweep
+from labrace.agents.studies import load_study
+
+OUTCOMES = ("winner", "catastrophe", "coordinated", "timeout", "pivotal_act")
+
+
+def fake_rows(name: str, tmp_path, effect: Any, exploitability: float = 0.01) -> list[dict]:
+    """Rows for every run of the study's full plan: ``effect(point)`` is the chance a seed races;
+    a racing seed has racing index 0.6, catastrophe 0.4 and welfare 0.5, a coordinating one 0.05, 0
+    and 3.6."""
+    draw, rows = random.Random(0), []
+    study = load_study(name)
+    for run in sweep.plan(study, "full", tmp_path):
+        race = draw.random() < effect(run.point)
+        rows.append({
+            **run.point, "seed": run.seed, **{f"{o}_rate": 0.0 for o in OUTCOMES},
+            "winner_rate": 0.6 if race else 0.0, "catastrophe_rate": 0.4 if race else 0.0, "coordinated_rate": 0.0 if race else 1.0,
+            "disaster_rate": 0.4 if race else 0.0, "racing_index": 0.6 if race else 0.05, "welfare": 0.5 if race else 3.6,
+            "share_safety": 0.3 if race else 0.9, "sanction_cost": 0.0, "exploitability": exploitability, "equilibrium_tolerance": 0.05,
+        })  # fmt: skip
+    return rows
+
+
+def test_h2_answers_per_lens_and_holds_where_the_act_makes_every_seed_race(tmp_path):
+    rows = fake_rows("h2", tmp_path, lambda p: 0.95 if p["pivotal_act"] else 0.05)
+    text = load_study("h2").analyse(rows, tmp_path)
+    assert text.startswith("**Answer.**")
+    assert "Equilibrium learners" in text.splitlines()[0] and "One shared PPO policy" in text.splitlines()[0]
+    assert text.count("labs race more where a unilateral act is possible (each coordination level): **holds**") == 2
+    assert "| pivotal_act | coordination | racing | coordinating | stalling |" in text
+    assert (tmp_path / "bars.png").exists()
+
+
+def test_h2_equilibrium_claims_leave_out_exploitable_cells(tmp_path):
+    rows = fake_rows("h2", tmp_path, lambda p: 0.95 if p["pivotal_act"] else 0.05, exploitability=0.4)
+    text = load_study("h2").analyse(rows, tmp_path)
+    equilibrium_lens = text.split("*Lens: equilibrium")[1].split("*Lens:")[0]
+    assert "**not tested (all 2 comparisons left out: a cell is not an equilibrium)**" in equilibrium_lens
+    team_lens = text.split("*Lens: one shared")[1]
+    assert "**holds**" in team_lens  # the team lens makes no equilibrium claim
+    assert "0.400 [0.400, 0.400] *not eq.*" in text
+
+
+def test_h3_states_the_precipice_theory_and_each_learned_lens(tmp_path):
+    rows = fake_rows("h3", tmp_path, lambda p: 0.95 if p["enmity"] > 0.5 else 0.05)
+    text = load_study("h3").analyse(rows, tmp_path)
+    answer = text.splitlines()[0]
+    assert answer.startswith("**Answer.** Theory (precipice_v0, Nash): more labs, more danger: **")
+    assert "Learned `race_v0`, one shared PPO policy (team lens): more labs, more danger: **fails (no clear difference)**; more enmity, more danger: **holds**" in answer
+    assert "| labs | information | enmity | precipice_v0 disaster (Nash) |" in text
+    assert (tmp_path / "danger.png").exists()
+
+
+def test_h3_theory_says_more_enmity_means_more_danger():
+    from labrace.agents.studies.h3_precipice import theory
+
+    for labs in (2, 5):
+        for info in ("none", "partial"):
+            low, high = (theory({"env": "precipice_v0", "num_labs": labs, "information": info, "enmity": e}) for e in (0.2, 0.8))
+            assert high > low
+
+
+def test_h4_names_the_levers_that_lower_catastrophe_for_hawks_and_doves(tmp_path):
+    rows = fake_rows("h4", tmp_path, lambda p: 0.05 if p["lever"] in ("audits", "all") else 0.95)
+    text = load_study("h4").analyse(rows, tmp_path)
+    answer = text.splitlines()[0]
+    assert "the lever(s) that lower the catastrophe rate for hawks and doves alike: `audits`, `all`" in answer
+    assert "- `audits`: lowers the catastrophe rate for hawks and doves alike: **holds**" in text
+    assert "- `licensing`: lowers the catastrophe rate for hawks and doves alike: **fails (no clear difference)**" in text
+    assert (tmp_path / "heatmaps.png").exists()
+
+
+def test_the_small_budgets_train_ten_seeds_a_cell_with_the_cheaper_race_v0_updates(tmp_path):
+    for name in ("h1", "h2", "h3", "h4"):
+        runs = sweep.plan(load_study(name), "small", tmp_path)
+        assert {len([r for r in runs if r.point == p]) for p in [r.point for r in runs]} == {10}
+        assert all("--hp=n_epochs=5" in r.argv and "--hp=batch_size=1024" in r.argv for r in runs if "--env=race_v0" in r.argv)
+        assert all(r.expected["hyperparams"] == {"n_epochs": 5, "batch_size": 1024} for r in runs if "--env=race_v0" in r.argv)
