@@ -9,9 +9,10 @@ on
 * a null VecEnv with the same number of rows and the same spaces, whose step returns zeros (no
   dynamics at all: what PPO itself costs),
 
-at two settings (``SETTINGS``): ``default`` (16 games, the default hyperparameters, 100k
-agent-steps) and ``large`` (the large-batch settings of the study: 256 games, minibatches of
-8192, two rollouts of 256 x 3 x 128 agent-steps). Each setting alternates the two envs
+at three settings (``SETTINGS``): ``default`` (16 games, the default hyperparameters, 100k
+agent-steps), ``study`` (the study's small budget: 16 games, 5 epochs of minibatches of 1024,
+``labrace.agents.studies.SMALL_BUDGET_HYPERPARAMS``) and ``large`` (256 games, minibatches of 8192,
+two rollouts of 256 x 3 x 128 agent-steps). Each setting alternates the two envs
 ``--repeats`` times (the best rate of each counts, which damps noise from other processes) and
 prints steps/s of each and the ratio race_v0 / null, per wall-clock second and per CPU second of
 this process (the latter is not disturbed by other processes on a busy machine); a last table
@@ -32,6 +33,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 import labrace
 from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
+from labrace.agents.studies import SMALL_BUDGET_HYPERPARAMS
 from labrace.agents.trainers import seed_everything
 
 
@@ -74,6 +76,7 @@ class NullVecEnv(VecEnv):
 #: setting: (games, PPO overrides of the default shared hyperparameters, agent-steps measured)
 SETTINGS = {
     "default": (16, {}, 100_000),
+    "study": (16, dict(SMALL_BUDGET_HYPERPARAMS["race_v0"]), 100_000),
     "large": (256, {"batch_size": 8192}, 2 * 256 * 3 * 128),
 }
 

@@ -2,7 +2,7 @@
 
     python benchmarks/time_to_equilibrium.py            # precipice_v0 n=5 e=0.8, no information
     python benchmarks/time_to_equilibrium.py --budget 400000 --check-every 20000
-    python benchmarks/time_to_equilibrium.py --game race_v0   # the study's game: default vs large batch
+    python benchmarks/time_to_equilibrium.py --game race_v0   # the study's game: default vs the study's and other settings
 
 What a researcher waits for is not steps per second but a *validated* result. This script trains
 shared PPO on ``precipice_v0`` (n = 5 teams, enmity 0.8, no information: Nash disaster 0.75) on
@@ -24,8 +24,9 @@ the budget), the final exploitability and disaster rate, and the ratio of the tw
 ``--game race_v0`` does the same for the study's game (``python train.py``'s default: race_v0
 baseline, three labs), where no closed form exists: the target is exploitability <= 0.05 per
 episode over the strategy set (a 0.1 grid of fixed allocations and every scripted baseline, 300
-paired episodes; labrace.agents.exploitability), for the default shared PPO settings against
-training on the expected-rewards game (``train_overrides``) and against the large-batch settings
+paired episodes; labrace.agents.exploitability), for the default shared PPO settings against the
+study's small-budget settings (5 epochs of minibatches of 1024), training on the expected-rewards
+game (``train_overrides``) and the large-batch settings
 (256 games, minibatches of 8192, 4 epochs), whose steps per second are higher
 (benchmarks/ppo_throughput.py): which is faster to a *validated* result decides the study's settings.
 """
@@ -110,7 +111,10 @@ def main() -> None:
         default = get_hyperparams("race_v0", "ppo", "shared")
         large = get_hyperparams("race_v0", "ppo", "shared", {"n_envs": 256, "batch_size": 8192, "n_epochs": 4})
         expected = get_hyperparams("race_v0", "ppo", "shared", {"train_overrides": {"expected_rewards": True}})
-        settings = {"default": default, "expected rewards": expected, "large batch": large}
+        from labrace.agents.studies import SMALL_BUDGET_HYPERPARAMS
+
+        study = get_hyperparams("race_v0", "ppo", "shared", dict(SMALL_BUDGET_HYPERPARAMS["race_v0"]))
+        settings = {"default": default, "study (small budget)": study, "expected rewards": expected, "large batch": large}
     else:
         default = get_hyperparams("precipice_v0", "ppo", "shared")
         before = get_hyperparams("race_v0", "ppo", "shared", {"action_param": "direct", "learning_rate": 3e-4})  # the old shared PPO defaults
