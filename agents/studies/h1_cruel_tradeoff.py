@@ -350,7 +350,7 @@ STUDY = Study(
     budgets={
         # learned: the cells the verdicts compare (the two diagonal corners at both accident
         # concerns), both lenses, 10 seeds; the theory covers the whole 3 x 3 x 2 grid
-        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, points=tuple(
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, points=tuple(
             {"misuse_concern": v, "distrust": v, "accident_concern": x, "lens": lens}
             for v in (0.1, 0.9) for x in AXES["accident_concern"] for lens in AXES["lens"]
         )),

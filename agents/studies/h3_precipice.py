@@ -140,7 +140,7 @@ STUDY = Study(
     budgets={
         # learned: race_v0 through the team lens, no and public information; precipice_v0 by its
         # closed-form theory on every regime (its learners need 200k steps: the full budget)
-        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"env": ("race_v0",), "information": ("none", "public"), "lens": ("team",)}),
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"env": ("race_v0",), "information": ("none", "public"), "lens": ("team",)}),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10))),
     },
 )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
-from labrace.agents.studies.analysis import by_point, compare_pairs, heatmaps, learned_table, lens_verdict
+from labrace.agents.studies.analysis import by_point, compare_pairs, heatmaps, learned_table
 
 #: lever → the race_v0 scenario whose lever settings it applies (None: no lever)
 LEVERS = {
@@ -52,33 +52,50 @@ def overrides(point: dict[str, Any]) -> dict[str, Any]:
     return {f: getattr(lever_config, f) for f in LEVER_FIELDS if getattr(lever_config, f) != getattr(base, f)}
 
 
+#: how a test's sign reads in a lever's line
+DIRECTION = {1: "higher", -1: "lower", 0: "no clear difference"}
+CAMPS = ("misuse_hawks", "accident_doves")
+
+
+def _direction(runs: list[dict[str, Any]], metric: str, scenario: str, lever: str, equilibrium_claim: bool) -> int | None:
+    """The sign of ``lever`` against no lever on ``metric`` in ``scenario`` (permutation test), None
+    where the equilibrium lens leaves a cell out or a cell is missing."""
+    signs, _ = compare_pairs(runs, ("scenario", "lever"), metric, [((scenario, lever), (scenario, "none"))], equilibrium_claim)
+    return signs[0] if signs else None
+
+
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     axes = ("scenario", "lever")
     answer, details = [], []
     for lens in (lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)):
         runs = [r for r in rows if r["lens"] == lens]
-        scenarios = [s for s in SCENARIOS if any(r["scenario"] == s for r in runs)]
-        camps = [s for s in ("misuse_hawks", "accident_doves") if s in scenarios]
+        camps = [s for s in CAMPS if any(r["scenario"] == s for r in runs)]
         catastrophe = by_point(runs, axes, "catastrophe_rate")
         claim = lens == "equilibrium"
-        safer_everywhere, lines = [], []
+        common_ground, untested, lines = [], 0, []
         for lever in (name for name in LEVERS if name != "none" and any(r["lever"] == name for r in runs)):
-            safer = lens_verdict(*compare_pairs(runs, axes, "catastrophe_rate", [((s, lever), (s, "none")) for s in camps], claim), expected=-1)
-            slower = lens_verdict(*compare_pairs(runs, axes, "racing_index", [(("misuse_hawks", lever), ("misuse_hawks", "none"))], claim), expected=-1)
-            costs = lens_verdict(*compare_pairs(runs, axes, "welfare", [((s, lever), (s, "none")) for s in camps], claim), expected=-1)
-            if safer.startswith("holds"):
-                safer_everywhere.append(lever)
-            lines.append(f"- `{lever}`: lowers the catastrophe rate for hawks and doves alike: **{safer}**; slows the misuse hawks (racing index): **{slower}**; costs welfare: **{costs}**")
-        shifts = "; ".join(
-            f"{s}: catastrophe {catastrophe[(s, 'none')]['mean']:.2f} without a lever, "
-            + ", ".join(f"{lever} {catastrophe[(s, lever)]['mean']:.2f}" for lever in LEVERS if lever != "none" and (s, lever) in catastrophe)
-            for s in camps if (s, "none") in catastrophe
-        )
+            safety = {s: _direction(runs, "catastrophe_rate", s, lever, claim) for s in camps}
+            welfare = {s: _direction(runs, "welfare", s, lever, claim) for s in camps}
+            racing = _direction(runs, "racing_index", "misuse_hawks", lever, claim) if "misuse_hawks" in camps else None
+            if any(v is None for v in safety.values()):
+                untested += 1
+            elif -1 in safety.values() and 1 not in safety.values():
+                common_ground.append(lever)
+
+            def says(sign: int | None) -> str:
+                return "not tested (not an equilibrium)" if sign is None else DIRECTION[sign]
+
+            lines.append(
+                f"- `{lever}`: catastrophe rate " + ", ".join(f"{s} **{says(safety[s])}** ({catastrophe[(s, 'none')]['mean']:.2f} → {catastrophe[(s, lever)]['mean']:.2f})" for s in camps)
+                + (f"; racing index of the misuse hawks **{says(racing)}**" if "misuse_hawks" in camps else "")
+                + "; welfare " + ", ".join(f"{s} **{says(welfare[s])}**" for s in camps)
+            )
+        found = ", ".join(f"`{lever}`" for lever in common_ground) or "none"
         answer.append(
-            f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]}: the lever(s) that lower the catastrophe rate for hawks and doves alike: "
-            + (", ".join(f"`{lever}`" for lever in safer_everywhere) or "none clearly") + f" ({shifts})."
+            f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]}: common ground (lowers the catastrophe rate of at least one camp and raises neither's): {found}"
+            + (f"; {untested} lever(s) not tested (a cell is not an equilibrium)" if untested else "") + "."
         )
-        details += [f"*Lens: {LENS_NAMES[lens]}.*", *lines, "", learned_table(runs, axes, METRICS), ""]
+        details += [f"*Lens: {LENS_NAMES[lens]}.* Each lever against no lever, per camp:", *lines, "", learned_table(runs, axes, METRICS), ""]
         for row in runs:
             row["panel"] = lens
     heatmaps(rows, "lever", "scenario", "panel", {"catastrophe rate": "catastrophe_rate", "racing index": "racing_index"}, out / "heatmaps.png")
@@ -100,7 +117,7 @@ STUDY = Study(
     analyse=analyse,
     budgets={
         # the two camps the hypothesis names, through the team lens, 10 seeds
-        "small": Budget(timesteps=60_000, eval_episodes=200, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"scenario": ("misuse_hawks", "accident_doves"), "lens": ("team",)}),
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"scenario": ("misuse_hawks", "accident_doves"), "lens": ("team",)}),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10))),
     },
 )

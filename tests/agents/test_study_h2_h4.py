@@ -69,19 +69,34 @@ def test_h3_theory_says_more_enmity_means_more_danger():
             assert high > low
 
 
-def test_h4_names_the_levers_that_lower_catastrophe_for_hawks_and_doves(tmp_path):
-    rows = fake_rows("h4", tmp_path, lambda p: 0.05 if p["lever"] in ("audits", "all") else 0.95)
+def test_h4_names_the_levers_that_lower_catastrophe_for_one_camp_and_raise_it_for_neither(tmp_path):
+    def race_chance(point):
+        if point["lever"] in ("audits", "all"):
+            return 0.05  # safer for both camps
+        if point["lever"] == "compute_cap":
+            return 0.05 if point["scenario"] == "misuse_hawks" else 0.95  # safer for hawks, riskier for doves
+        return 0.95 if point["scenario"] == "misuse_hawks" else 0.5
+
+    rows = fake_rows("h4", tmp_path, race_chance)
     text = load_study("h4").analyse(rows, tmp_path)
     answer = text.splitlines()[0]
-    assert "the lever(s) that lower the catastrophe rate for hawks and doves alike: `audits`, `all`" in answer
-    assert "- `audits`: lowers the catastrophe rate for hawks and doves alike: **holds**" in text
-    assert "- `licensing`: lowers the catastrophe rate for hawks and doves alike: **fails (no clear difference)**" in text
+    assert "common ground (lowers the catastrophe rate of at least one camp and raises neither's): `audits`, `all`." in answer
+    assert "- `audits`: catastrophe rate misuse_hawks **lower**" in text
+    assert "accident_doves **higher**" in text.split("- `compute_cap`:")[1].splitlines()[0]
     assert (tmp_path / "heatmaps.png").exists()
 
 
-def test_the_small_budgets_train_ten_seeds_a_cell_with_the_cheaper_race_v0_updates(tmp_path):
+def test_h4_equilibrium_lens_does_not_test_exploitable_cells(tmp_path):
+    rows = fake_rows("h4", tmp_path, lambda p: 0.05 if p["lever"] == "audits" else 0.95, exploitability=0.4)
+    text = load_study("h4").analyse(rows, tmp_path)
+    assert "6 lever(s) not tested (a cell is not an equilibrium)" in text.splitlines()[0]
+    assert "catastrophe rate misuse_hawks **not tested (not an equilibrium)**" in text
+
+
+def test_the_small_budgets_train_ten_seeds_a_cell_with_cheaper_race_v0_updates_and_exploitability(tmp_path):
     for name in ("h1", "h2", "h3", "h4"):
         runs = sweep.plan(load_study(name), "small", tmp_path)
         assert {len([r for r in runs if r.point == p]) for p in [r.point for r in runs]} == {10}
         assert all("--hp=n_epochs=5" in r.argv and "--hp=batch_size=1024" in r.argv for r in runs if "--env=race_v0" in r.argv)
         assert all(r.expected["hyperparams"] == {"n_epochs": 5, "batch_size": 1024} for r in runs if "--env=race_v0" in r.argv)
+        assert all("--exploitability-episodes=100" in r.argv and r.expected["exploitability_episodes"] == 100 for r in runs)
