@@ -33,23 +33,25 @@ import numpy as np
 from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
 from labrace.agents.studies.analysis import (
     BASINS,
+    TOLERANCE,
     basin_counts,
     by_point,
-    compare_cells,
+    compare_pairs,
+    exploitability_by_point,
     fmt,
+    fmt_exploitability,
     fmt_rate,
+    lens_verdict,
     permutation_difference,
     pyplot,
     save,
     seed_values,
-    verdict,
 )
 
 LEVELS = (0.1, 0.5, 0.9)
 FULL_LEVELS = (0.1, 0.3, 0.5, 0.7, 0.9)
 AXES = {"misuse_concern": LEVELS, "distrust": LEVELS, "accident_concern": (0.2, 0.8), "lens": ("equilibrium", "team")}
 CELL = ("misuse_concern", "distrust", "accident_concern")
-TOLERANCE = 0.05  # labrace.agents.exploitability.EQUILIBRIUM_TOLERANCE (race_v0's payoff unit is 1)
 #: the theory layer's allocation grid and episodes per (focal, background) pair
 THEORY_STEP, THEORY_EPISODES, THEORY_SEED = 0.1, 100, 0
 
@@ -169,12 +171,6 @@ def theory_cells(rows: list[dict[str, Any]]) -> list[tuple]:
     return [(m, d, x) for m in levels("misuse_concern") for d in levels("distrust") for x in sorted({r["accident_concern"] for r in rows})]
 
 
-def _equilibrium_ok(exploitability: dict[tuple, dict[str, float]], cell: tuple) -> bool:
-    """A cell is evidence about equilibrium play only if its mean exploitability is within the tolerance."""
-    entry = exploitability.get(cell)
-    return entry is not None and entry["n"] > 0 and entry["mean"] <= TOLERANCE
-
-
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     lenses = [lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)]
     by_lens = {lens: [r for r in rows if r["lens"] == lens] for lens in lenses}
@@ -184,9 +180,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     ms, ds = sorted({c[0] for c in grid}), sorted({c[1] for c in grid})
     theory = theories(grid, out)
     basins = {lens: basin_counts(by_lens[lens], CELL) for lens in lenses}
-    exploit = {lens: by_point(by_lens[lens], CELL, "exploitability") for lens in lenses}
-    racing = {lens: seed_values(by_lens[lens], CELL, "racing_index") for lens in lenses}
-    catastrophe = {lens: seed_values(by_lens[lens], CELL, "catastrophe_rate") for lens in lenses}
+    exploit = {lens: exploitability_by_point(by_lens[lens], CELL) for lens in lenses}
     means = {lens: {key: by_point(by_lens[lens], CELL, key) for key in ("racing_index", "catastrophe_rate", "coordinated_rate", "welfare")} for lens in lenses}
 
     # --- the plain answer: theory first, then where each lens's learners end up -----------------
@@ -195,7 +189,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         for x in xs:
             lens_cells = [c for c in basins[lens] if c[2] == x]
             racing_cells = sorted(c for c in lens_cells if basins[lens][c]["racing"]["rate"] > 0.5)
-            equilibria = [c for c in lens_cells if _equilibrium_ok(exploit[lens], c)]
+            equilibria = [c for c in lens_cells if exploit[lens][c]["equilibrium"]]
             learned.append(
                 f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}; "
                 f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
@@ -208,29 +202,16 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
 
     # --- verdicts: tests of differences, per lens; equilibrium claims only from equilibrium cells --
     for lens in lenses:
-        signs_racing, signs_catastrophe, signs_accident, excluded = [], [], [], 0
-        for x in xs:
-            high, low = (ms[-1], ds[-1], x), (ms[0], ds[0], x)
-            if high in racing[lens] and low in racing[lens]:
-                if lens == "equilibrium" and not (_equilibrium_ok(exploit[lens], high) and _equilibrium_ok(exploit[lens], low)):
-                    excluded += 1
-                    continue
-                signs_racing.append(compare_cells(racing[lens][high], racing[lens][low]))
-                signs_catastrophe.append(compare_cells(catastrophe[lens][high], catastrophe[lens][low]))
-        for m in ms:
-            for d in ds:
-                hi_x, lo_x = (m, d, xs[-1]), (m, d, xs[0])
-                if len(xs) > 1 and hi_x in racing[lens] and lo_x in racing[lens]:
-                    if lens == "equilibrium" and not (_equilibrium_ok(exploit[lens], hi_x) and _equilibrium_ok(exploit[lens], lo_x)):
-                        excluded += 1
-                        continue
-                    signs_accident.append(compare_cells(racing[lens][hi_x], racing[lens][lo_x]))
-        left_out = f" {excluded} comparison(s) left out: a cell is not an equilibrium (mean exploitability > {TOLERANCE})." if excluded else ""
+        claim = lens == "equilibrium"
+        corners = [((ms[-1], ds[-1], x), (ms[0], ds[0], x)) for x in xs]  # the hawk corner against the dove corner
+        accident = [((m, d, xs[-1]), (m, d, xs[0])) for m in ms for d in ds] if len(xs) > 1 else []
         lines += [
-            f"*Lens: {LENS_NAMES[lens]}.*{left_out}",
-            f"- racing index higher at (misuse {ms[-1]}, distrust {ds[-1]}) than at (misuse {ms[0]}, distrust {ds[0]}), at each accident concern: **{verdict(signs_racing)}**",
-            f"- catastrophe rate higher there too: **{verdict(signs_catastrophe)}**",
-            f"- higher accident concern ({xs[-1]} vs {xs[0]}) lowers the racing index, cell by cell: **{verdict(signs_accident, expected=-1)}**",
+            f"*Lens: {LENS_NAMES[lens]}.*",
+            f"- racing index higher at (misuse {ms[-1]}, distrust {ds[-1]}) than at (misuse {ms[0]}, distrust {ds[0]}), at each accident concern: "
+            f"**{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'racing_index', corners, claim))}**",
+            f"- catastrophe rate higher there too: **{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'catastrophe_rate', corners, claim))}**",
+            f"- higher accident concern ({xs[-1]} vs {xs[0]}) lowers the racing index, cell by cell: "
+            f"**{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'racing_index', accident, claim), expected=-1)}**",
             "",
         ]
     lines += ["Verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level (*holds*: every comparison significant the hypothesised way).", ""]
@@ -268,12 +249,10 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         for lens in lenses:
             if cell not in basins[lens]:
                 continue
-            entry = exploit[lens].get(cell)
-            mark = "" if entry and entry["mean"] <= TOLERANCE else " *not eq.*"
             lines.append(
                 f"| {cell[0]} | {cell[1]} | {cell[2]} | {lens} | " + " | ".join(fmt_rate(basins[lens][cell][b]) for b in BASINS)
                 + f" | {fmt(means[lens]['racing_index'][cell])} | {fmt(means[lens]['catastrophe_rate'][cell])} | {fmt(means[lens]['welfare'][cell])} "
-                + f"| {fmt(entry, 3) if entry else 'n/a'}{mark} |"
+                + f"| {fmt_exploitability(exploit[lens].get(cell))} |"
             )
     if set(lenses) == {"equilibrium", "team"}:
         welfare = {lens: seed_values(by_lens[lens], CELL, "welfare") for lens in lenses}

@@ -75,7 +75,10 @@ def test_cells_that_are_not_equilibria_are_left_out_of_equilibrium_claims(cached
         if row["lens"] == "equilibrium" and row["misuse_concern"] == 0.9 and row["distrust"] == 0.9:
             row["exploitability"] = 0.5
     text = analyse(rows, cached)
-    assert "not an equilibrium (mean exploitability > 0.05)" in text and "*not eq.*" in text
+    equilibrium_lens = text.split("*Lens: equilibrium")[1].split("*Lens:")[0]
+    assert "**not tested (all 2 comparisons left out: a cell is not an equilibrium)**" in equilibrium_lens  # the corners
+    assert "; 1 comparison(s) left out (not an equilibrium)**" in equilibrium_lens  # accident concern, in the hawk corner
+    assert "0.500 [0.500, 0.500] *not eq.*" in text
 
 
 def test_one_lens_alone_is_analysed_without_the_learned_price(cached):
