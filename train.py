@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     sweep.add_argument("study", choices=[*list_studies(), "all"], help="which study; 'all' runs every one")
-    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in about REPORT_MINUTES min on 2 cores; full: the published figures")
+    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in about 30 min on 2 cores; full: the published figures")
     sweep.add_argument("--backend", default="local", choices=["local", "ray"], help="local worker processes, or Ray core tasks (needs the rllib extra)")
     sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs with the local backend")
