@@ -79,7 +79,6 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
         trainer = point_trainer(point, spec.trainer)
         sets = [f"--set={field}={value!r}" for field, value in overrides.items()]
         hyperparams = dict(spec.hyperparams.get(env, {}))
-        exploitability_episodes = spec.exploitability_episodes or spec.eval_episodes
         sets += [f"--hp={key}={value!r}" for key, value in hyperparams.items()]
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
@@ -89,12 +88,12 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
                 f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots", "--learned-only",
                 # exploitability per cell: the strategy grid and baselines (a trained best response per
                 # lab would multiply a study's time; `train.py evaluate --exploitability` adds it)
-                f"--exploitability-episodes={exploitability_episodes}", "--br-timesteps=0",
+                f"--exploitability-episodes={spec.exploitability_episodes_per_run}", "--br-timesteps=0",
             )  # fmt: skip
             expected = {
                 "env": env, "scenario": scenario, "overrides": dict(overrides), "trainer": trainer, "algo": study.algo,
                 "timesteps": spec.timesteps, "seed": seed, "eval_episodes": spec.eval_episodes, "learned_only": True,
-                "exploitability_episodes": exploitability_episodes, "br_timesteps": 0,
+                "exploitability_episodes": spec.exploitability_episodes_per_run, "br_timesteps": 0,
                 **({"hyperparams": hyperparams} if hyperparams else {}),
             }  # fmt: skip
             runs.append(RunSpec(study.name, point, seed, run_dir, argv, expected))
@@ -257,15 +256,15 @@ def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | N
     """The study's section of REPORT.md (figures under ``out/<budget>/<study>/``)."""
     rows = collect(study, budget, out) if rows is None else rows
     expected = len(plan(study, budget, out))
+    spec = study.budgets[budget]
     header = [
         f"## {study.title}",
         "",
         f"*Hypothesis.* {study.hypothesis}",
         "",
         f"*Runs.* {len(rows)} of {expected} finished ({_trainers(study, budget)} {study.algo.upper()}{_settings(study, budget)}, "
-        f"{study.budgets[budget].timesteps:,} steps, seeds {list(study.budgets[budget].seeds)}, "
-        f"{study.budgets[budget].eval_episodes} evaluation episodes and {study.budgets[budget].exploitability_episodes or study.budgets[budget].eval_episodes} "
-        "paired episodes of exploitability each); cells are seed means with 95% t intervals. "
+        f"{spec.timesteps:,} steps, seeds {list(spec.seeds)}, {spec.eval_episodes} evaluation episodes and "
+        f"{spec.exploitability_episodes_per_run} paired episodes of exploitability each); cells are seed means with 95% t intervals. "
         f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
         "",
     ]

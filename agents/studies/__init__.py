@@ -34,6 +34,12 @@ LENSES = {"equilibrium": "simultaneous", "team": "shared"}
 LENS_NAMES = {"equilibrium": "equilibrium learners (simultaneous PPO, one model per lab)", "team": "one shared PPO policy (team lens)"}
 
 
+def lens_title(lens: str) -> str:
+    """A lens's name at the start of a sentence (``str.capitalize`` would lower "PPO")."""
+    name = LENS_NAMES[lens]
+    return name[0].upper() + name[1:]
+
+
 def point_trainer(point: Mapping[str, Any], default: str) -> str:
     """The trainer of a grid point: its ``lens`` (:data:`LENSES`) if it has one, else the budget's."""
     if "lens" not in point:
@@ -70,6 +76,11 @@ class Budget:
     #: env → hyperparameters its runs override (``train.py --hp``), e.g. fewer, larger PPO updates
     #: for a budget that must fit many seeds in little time; envs not named keep their defaults
     hyperparams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def exploitability_episodes_per_run(self) -> int:
+        """``exploitability_episodes``, or ``eval_episodes`` where the budget does not set it."""
+        return self.exploitability_episodes or self.eval_episodes
 
 
 @dataclass(frozen=True)

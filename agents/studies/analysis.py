@@ -371,6 +371,13 @@ def lens_verdict(signs: Sequence[int], left_out: int, expected: int = 1) -> str:
     return text + (f"; {left_out} comparison(s) left out (not an equilibrium)" if left_out else "")
 
 
+#: how to read a ``learned_table`` (the sentence a study's section ends its tables with)
+LEARNED_TABLE_LEGEND = (
+    "Per cell: seeds per basin (share, 95% Wilson interval), seed means [95% t interval], mean exploitability "
+    f"(*not eq.* above {TOLERANCE})."
+)
+
+
 def learned_table(rows: list[dict[str, Any]], axes: Sequence[str], metrics: Mapping[str, str], basins: bool = True) -> str:
     """One line per grid point: the axes, the seeds per basin (count, share, 95% Wilson interval;
     race_v0 rows), each metric's seed mean [95% t interval] and the mean exploitability [95% t

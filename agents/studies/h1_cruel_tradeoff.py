@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
+from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
 from labrace.agents.studies.analysis import (
     BASINS,
     TOLERANCE,
@@ -191,7 +191,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             racing_cells = sorted(c for c in lens_cells if basins[lens][c]["racing"]["rate"] > 0.5)
             equilibria = [c for c in lens_cells if exploit[lens][c]["equilibrium"]]
             learned.append(
-                f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}; "
+                f"{lens_title(lens)} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}; "
                 f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
             )
     exploitabilities = [e["mean"] for lens in lenses for e in exploit[lens].values() if e["n"] > 0]

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
-from labrace.agents.studies.analysis import bars, by_point, compare_pairs, learned_table, lens_verdict
+from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
+from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, bars, by_point, compare_pairs, learned_table, lens_verdict
 from labrace.envs.race_v0 import RaceConfig
 
 BASE_RATE = RaceConfig().coordination_rate
@@ -52,7 +52,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             f"catastrophe {catastrophe[(False, c)]['mean']:.2f} → {catastrophe[(True, c)]['mean']:.2f}, acts taken in {acts[(True, c)]['mean']:.0%} of episodes"
             for c in levels if (False, c) in racing and (True, c) in racing
         )
-        answer.append(f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]}, without → with the unilateral act: {means}.")
+        answer.append(f"{lens_title(lens)}, without → with the unilateral act: {means}.")
         details += [
             f"*Lens: {LENS_NAMES[lens]}.*",
             f"- labs race more where a unilateral act is possible (each coordination level): **{race_more}**",
@@ -66,8 +66,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     bars(rows, ("cell", "coordination"), {"racing index": "racing_index", "catastrophe": "catastrophe_rate", "coordinated": "coordinated_rate", "pivotal act": "pivotal_act_rate"}, out / "bars.png")
     return "\n".join(
         ["**Answer.** " + " ".join(answer), "", *details,
-         "Verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level; per cell: seeds per basin "
-         "(share, 95% Wilson interval), seed means [95% t interval], mean exploitability (*not eq.* above 0.05).", "",
+         f"Verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level. {LEARNED_TABLE_LEGEND}", "",
          "![H2 bars](studies/h2/bars.png)"]
     )  # fmt: skip
 

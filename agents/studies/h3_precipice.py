@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
-from labrace.agents.studies.analysis import by_point, compare_pairs, learned_table, lens_verdict, pyplot, save, verdict
+from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, learned_table, lens_verdict, pyplot, save, verdict
 
 AXES = {
     "env": ("precipice_v0", "race_v0"), "num_labs": (2, 5), "information": ("none", "partial", "public"), "enmity": (0.2, 0.8),
@@ -94,8 +94,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     return "\n".join(
         ["**Answer.** " + " ".join(answer), "", *details,
          "Learned verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level (*holds*: every comparison "
-         "significant the hypothesised way); the theory's from its exact values. Per cell: seeds per basin (share, 95% Wilson interval), "
-         "seed means [95% t interval], mean exploitability (*not eq.* above 0.05).", "",
+         f"significant the hypothesised way); the theory's from its exact values. {LEARNED_TABLE_LEGEND}", "",
          "![H3 danger](studies/h3/danger.png)"]
     )  # fmt: skip
 

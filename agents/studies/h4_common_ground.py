@@ -19,8 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
-from labrace.agents.studies.analysis import by_point, compare_pairs, heatmaps, learned_table
+from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
+from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, heatmaps, learned_table
 
 #: lever → the race_v0 scenario whose lever settings it applies (None: no lever)
 LEVERS = {
@@ -64,6 +64,10 @@ def _direction(runs: list[dict[str, Any]], metric: str, scenario: str, lever: st
     return signs[0] if signs else None
 
 
+def _says(sign: int | None) -> str:
+    return "not tested (not an equilibrium)" if sign is None else DIRECTION[sign]
+
+
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     axes = ("scenario", "lever")
     answer, details = [], []
@@ -81,18 +85,14 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
                 untested += 1
             elif -1 in safety.values() and 1 not in safety.values():
                 common_ground.append(lever)
-
-            def says(sign: int | None) -> str:
-                return "not tested (not an equilibrium)" if sign is None else DIRECTION[sign]
-
             lines.append(
-                f"- `{lever}`: catastrophe rate " + ", ".join(f"{s} **{says(safety[s])}** ({catastrophe[(s, 'none')]['mean']:.2f} → {catastrophe[(s, lever)]['mean']:.2f})" for s in camps)
-                + (f"; racing index of the misuse hawks **{says(racing)}**" if "misuse_hawks" in camps else "")
-                + "; welfare " + ", ".join(f"{s} **{says(welfare[s])}**" for s in camps)
+                f"- `{lever}`: catastrophe rate " + ", ".join(f"{s} **{_says(safety[s])}** ({catastrophe[(s, 'none')]['mean']:.2f} → {catastrophe[(s, lever)]['mean']:.2f})" for s in camps)
+                + (f"; racing index of the misuse hawks **{_says(racing)}**" if "misuse_hawks" in camps else "")
+                + "; welfare " + ", ".join(f"{s} **{_says(welfare[s])}**" for s in camps)
             )
         found = ", ".join(f"`{lever}`" for lever in common_ground) or "none"
         answer.append(
-            f"{LENS_NAMES[lens][0].upper() + LENS_NAMES[lens][1:]}: common ground (lowers the catastrophe rate of at least one camp and raises neither's): {found}"
+            f"{lens_title(lens)}: common ground (lowers the catastrophe rate of at least one camp and raises neither's): {found}"
             + (f"; {untested} lever(s) not tested (a cell is not an equilibrium)" if untested else "") + "."
         )
         details += [f"*Lens: {LENS_NAMES[lens]}.* Each lever against no lever, per camp:", *lines, "", learned_table(runs, axes, METRICS), ""]
@@ -101,8 +101,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     heatmaps(rows, "lever", "scenario", "panel", {"catastrophe rate": "catastrophe_rate", "racing index": "racing_index"}, out / "heatmaps.png")
     return "\n".join(
         ["**Answer.** " + " ".join(answer), "", *details,
-         "Verdicts come from two-sided permutation tests (each lever against no lever, per scenario) at the 0.05 level; per cell: seeds "
-         "per basin (share, 95% Wilson interval), seed means [95% t interval], mean exploitability (*not eq.* above 0.05).", "",
+         f"Verdicts come from two-sided permutation tests (each lever against no lever, per scenario) at the 0.05 level. {LEARNED_TABLE_LEGEND}", "",
          "![H4 heatmaps](studies/h4/heatmaps.png)"]
     )  # fmt: skip
 
