@@ -815,17 +815,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     check_minimums(("--workers", args.workers, 1))
     names = list_studies() if args.study == "all" else [args.study]
     out, failed = Path(args.out), []
+    todo = []
     for name in names if not args.report_only else []:
         runs = sweep.plan(load_study(name), args.budget, out)
-        todo = [run for run in runs if not run.finished]
-        print(f"study {name} ({args.budget}): {len(runs)} runs, {len(runs) - len(todo)} finished, {len(todo)} to run ({args.backend})")
-        with tqdm(total=len(todo), desc=name, unit="run") as bar:
+        unfinished = [run for run in runs if not run.finished]
+        todo += unfinished
+        print(f"study {name} ({args.budget}): {len(runs)} runs, {len(runs) - len(unfinished)} finished, {len(unfinished)} to run ({args.backend})")
+    if todo:
+        # every study's runs in one pool, longest first: no worker waits at the end of each study
+        todo = sweep.longest_first(todo)
+        with tqdm(total=len(todo), desc=args.study, unit="run") as bar:
 
             def progress(result: tuple[str, int, str]) -> None:
                 bar.update(1)
                 if result[1] != 0:
                     failed.append(result)
-                    tqdm.write(f"run {result[0]} failed (exit {result[1]}); log: {out / args.budget / name / 'logs' / (result[0] + '.log')}")
+                    tqdm.write(f"run {Path(result[0]).stem} failed (exit {result[1]}); log: {result[0]}")
 
             try:
                 if args.backend == "ray":

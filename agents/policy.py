@@ -121,9 +121,14 @@ class SB3Policy(Policy):
         import torch
 
         policy = self.model.policy
-        policy.set_training_mode(False)
+        if policy.training:  # switching every submodule costs more than the network itself
+            policy.set_training_mode(False)
         with torch.no_grad():
-            actions = policy._predict(torch.as_tensor(observations, device=policy.device), deterministic=True)
+            rows = torch.as_tensor(observations, device=policy.device)
+            if _gaussian_actor(policy):  # the mode of a Gaussian is its mean: skip building the distribution
+                actions = policy.action_net(policy.mlp_extractor.forward_actor(_actor_features(policy, rows)))
+            else:
+                actions = policy._predict(rows, deterministic=True)
         actions = actions.cpu().numpy().reshape((-1, *policy.action_space.shape))
         space = policy.action_space
         if self.action_transform is not None:
@@ -151,6 +156,21 @@ class SB3Policy(Policy):
             meta["simplex_groups"] = [list(group) for group in self.action_transform.simplex_groups]
         write_json(_meta_path(path), meta)
         return zip_path
+
+
+def _gaussian_actor(policy: Any) -> bool:
+    """Whether an SB3 policy is an actor-critic with a diagonal Gaussian (PPO and A2C on Box actions)."""
+    from stable_baselines3.common.distributions import DiagGaussianDistribution
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    return isinstance(policy, ActorCriticPolicy) and type(policy.action_dist) is DiagGaussianDistribution
+
+
+def _actor_features(policy: Any, observations: Any) -> Any:
+    """The actor's features of a batch (``ActorCriticPolicy.get_distribution``'s first step)."""
+    from stable_baselines3.common.policies import BaseModel
+
+    return BaseModel.extract_features(policy, observations, policy.pi_features_extractor)
 
 
 def as_policy(obj: Any) -> Policy:

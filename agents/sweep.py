@@ -100,6 +100,29 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
     return runs
 
 
+#: rough seconds per 1,000 training steps of one run at the small budget, by env (the logs of
+#: ``make report`` on 2 busy cores: precipice_v0's many small updates make it about 6x race_v0's
+#: shared PPO); only the order of runs uses it
+_SECONDS_PER_KILOSTEP = {"precipice_v0": 0.6, "dsair_v0": 0.18, "commons_v0": 0.16, "race_v0": 0.1}
+#: one model per lab (simultaneous, independent) against one shared model: about 1.5x per run
+_SEPARATE_MODELS_COST = 1.5
+
+
+def expected_cost(run: RunSpec) -> float:
+    """A rough estimate of a run's seconds, for ordering only (longest first: :func:`longest_first`)."""
+    config = dict(arg[2:].split("=", 1) for arg in run.argv if arg.startswith("--") and "=" in arg)
+    per_kilostep = _SECONDS_PER_KILOSTEP.get(config["env"], max(_SECONDS_PER_KILOSTEP.values()))
+    separate = _SEPARATE_MODELS_COST if config["trainer"] in ("simultaneous", "independent") else 1.0
+    return int(config["timesteps"]) / 1000 * per_kilostep * separate
+
+
+def longest_first(runs: Sequence[RunSpec]) -> list[RunSpec]:
+    """The runs, longest expected first (stable among equals): a pool of workers given the long
+    runs first finishes them while the short ones fill the gaps, instead of one worker running a
+    long run alone at the end (the longest-processing-time rule)."""
+    return sorted(runs, key=expected_cost, reverse=True)
+
+
 @functools.lru_cache(maxsize=None)
 def _train_main(train_script: str) -> Callable[[list[str]], int]:
     """``main`` of train.py, imported once per worker process (torch and SB3 load once, not per run)."""
@@ -110,7 +133,8 @@ def _train_main(train_script: str) -> Callable[[list[str]], int]:
 
 
 def execute(train_script: str, run: RunSpec) -> tuple[str, int, str]:
-    """Run one training command in this process (redoing a cut-off run); return (name, exit code, log tail).
+    """Run one training command in this process (redoing a cut-off run); return (its log's path,
+    exit code, log tail).
 
     Each run seeds everything it uses from its own ``--seed``, so a worker that runs several in a row
     gives the same results as fresh processes.
@@ -129,8 +153,9 @@ def execute(train_script: str, run: RunSpec) -> tuple[str, int, str]:
             code = 1
     from labrace.agents.policy import atomic_write_text
 
-    atomic_write_text(run.run_dir.parent / "logs" / f"{run.name}.log", output.getvalue())
-    return run.name, code, output.getvalue()[-1500:]
+    log = run.run_dir.parent / "logs" / f"{run.name}.log"
+    atomic_write_text(log, output.getvalue())
+    return str(log), code, output.getvalue()[-1500:]
 
 
 def _watch_parent(parent: int) -> None:

@@ -293,3 +293,21 @@ def test_a_kept_section_is_copied_as_it_was_beside_a_replaced_one(tmp_path, fake
         _, kept = sweep.write_report(["tiny", "empty"], "small", tmp_path / "out", report)
     text = report.read_text()
     assert kept == ["empty"] and "4 of 4 finished" in text and kept_text in text
+
+
+def test_a_sweep_of_every_study_runs_the_longest_runs_first(tmp_path):
+    """One pool for every study, the long runs first (the longest-processing-time rule): the
+    precipice learners of the canonical study, then one-model-per-lab race_v0 runs, then shared ones;
+    runs of equal cost keep the plan's order."""
+    runs = [run for name in list_studies() for run in sweep.plan(load_study(name), "small", tmp_path)]
+    ordered = sweep.longest_first(runs)
+    assert sorted(map(str, (run.run_dir for run in ordered))) == sorted(map(str, (run.run_dir for run in runs)))
+    costs = [sweep.expected_cost(run) for run in ordered]
+    assert costs == sorted(costs, reverse=True)
+    env = lambda run: next(arg.split("=", 1)[1] for arg in run.argv if arg.startswith("--env="))  # noqa: E731
+    assert {env(run) for run in ordered[:9]} == {"precipice_v0"}
+    race = [run for run in ordered if env(run) == "race_v0"]
+    trainers = [next(arg for arg in run.argv if arg.startswith("--trainer=")) for run in race]
+    assert trainers.index("--trainer=shared") > max(i for i, t in enumerate(trainers) if t == "--trainer=simultaneous")
+    h4 = [run for run in ordered if run.study == "h4"]
+    assert h4 == [run for run in sweep.plan(load_study("h4"), "small", tmp_path)]  # equal costs: the plan's order
