@@ -20,7 +20,7 @@ so nothing is significant at 0.05 however clear the data; 4 seeds per cell reach
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +299,33 @@ def compare_cells(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA, 
     return int(np.sign(test["difference"]))
 
 
+def trend_test(cells: Sequence[tuple[float, Sequence[float]]], seed: int = 0, n_resamples: int = 9999) -> dict[str, float]:
+    """Whether per-seed values rise or fall with a cell score across a grid: Spearman's rank
+    correlation between each run's cell score and its value (``cells``: (score, the cell's per-seed
+    values) per cell; cells may share a score),
+    with a two-sided permutation p (``scipy.stats.permutation_test``, values permuted against scores;
+    ``n_resamples`` random pairings drawn from ``seed``, so the same inputs give the same p). Uses
+    every cell of the grid at once, so it has more power than comparing two corners.
+
+    Returns ``{"rho", "p", "n"}``; ``p`` is NaN with fewer than two distinct scores or values."""
+    scores = np.concatenate([np.full(len(_present(v)), score, dtype=float) for score, v in cells]) if cells else np.zeros(0)
+    data = np.concatenate([_present(v) for _, v in cells]) if cells else np.zeros(0)
+    test = {"rho": math.nan, "p": math.nan, "n": len(data)}
+    if len(np.unique(scores)) < 2 or len(np.unique(data)) < 2:
+        return test
+
+    # Spearman's rho is Pearson's correlation of the ranks; permuting the values permutes their ranks
+    score_ranks = stats.rankdata(scores) - (len(scores) + 1) / 2
+
+    def rho(ranks: np.ndarray, axis: int = -1) -> np.ndarray:  # ranks: (..., n), one row per resample
+        centred = ranks - ranks.mean(axis=axis, keepdims=True)
+        return (centred * score_ranks).sum(axis=axis) / np.sqrt((centred**2).sum(axis=axis) * (score_ranks**2).sum())
+
+    result = stats.permutation_test((stats.rankdata(data),), rho, permutation_type="pairings", vectorized=True, n_resamples=n_resamples, alternative="two-sided", rng=seed)
+    test["rho"], test["p"] = float(result.statistic), float(result.pvalue)
+    return test
+
+
 def compare_basins(a: Mapping[str, Any], b: Mapping[str, Any], basin: str, alpha: float = ALPHA) -> int:
     """+1 if ``basin`` is more frequent in cell a than in b, -1 if less, 0 if Fisher's exact test
     (``fisher_basins`` with ``basin``) finds no difference at ``alpha``; feeds ``verdict``."""
@@ -360,6 +387,32 @@ def compare_pairs(
             continue
         signs.append(compare_cells(values[a], values[b]))
     return signs, left_out
+
+
+def compare_trends(
+    rows: list[dict[str, Any]],
+    axes: Sequence[str],
+    metric: str,
+    groups: Sequence[Sequence[tuple]],
+    score: Callable[[tuple], float],
+    equilibrium_claim: bool,
+) -> tuple[list[int], int, list[dict[str, float]]]:
+    """``trend_test`` of ``metric`` against ``score(point)`` within each group of grid points (e.g. one
+    group per accident concern): +1 if it rises, -1 if it falls, 0 if not clear. A claim about
+    equilibrium behaviour uses only the approximate-equilibrium points of a group; a group left with
+    fewer than two distinct scores is left out. Returns (signs, groups left out, the tests run)."""
+    values = seed_values(rows, axes, metric)
+    exploit = exploitability_by_point(rows, axes)
+    signs, left_out, tests = [], 0, []
+    for group in groups:
+        cells = [(score(point), values[point]) for point in group if point in values and (not equilibrium_claim or exploit[point]["equilibrium"])]
+        if len({cell_score for cell_score, _ in cells}) < 2:
+            left_out += 1
+            continue
+        test = trend_test(cells)
+        tests.append(test)
+        signs.append(int(np.sign(test["rho"])) if test["p"] < ALPHA else 0)
+    return signs, left_out, tests
 
 
 def lens_verdict(signs: Sequence[int], left_out: int, expected: int = 1) -> str:

@@ -37,6 +37,7 @@ from labrace.agents.studies.analysis import (
     basin_counts,
     by_point,
     compare_pairs,
+    compare_trends,
     exploitability_by_point,
     fmt,
     fmt_exploitability,
@@ -205,8 +206,19 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         claim = lens == "equilibrium"
         corners = [((ms[-1], ds[-1], x), (ms[0], ds[0], x)) for x in xs]  # the hawk corner against the dove corner
         accident = [((m, d, xs[-1]), (m, d, xs[0])) for m in ms for d in ds] if len(xs) > 1 else []
+        layers = [[c for c in cells if c[2] == x] for x in xs]  # one trend per accident concern
+        trends = []
+        if len({c[0] * c[1] for c in cells}) > 2:  # a grid, not only its two corners
+            for metric, name in (("racing_index", "racing index"), ("catastrophe_rate", "catastrophe rate")):
+                signs, left_out, tests = compare_trends(by_lens[lens], CELL, metric, layers, lambda c: c[0] * c[1], claim)
+                rhos = ", ".join(f"{t['rho']:+.2f} (p {t['p']:.4f})" for t in tests)
+                trends.append(
+                    f"- across the {len(ms)} x {len(ds)} grid, the {name} rises with misuse concern x distrust, at each accident concern: "
+                    f"**{lens_verdict(signs, left_out)}**" + (f" (Spearman rho per accident concern {', '.join(map(str, xs))}: {rhos})" if tests else "")
+                )
         lines += [
             f"*Lens: {LENS_NAMES[lens]}.*",
+            *trends,
             f"- racing index higher at (misuse {ms[-1]}, distrust {ds[-1]}) than at (misuse {ms[0]}, distrust {ds[0]}), at each accident concern: "
             f"**{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'racing_index', corners, claim))}**",
             f"- catastrophe rate higher there too: **{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'catastrophe_rate', corners, claim))}**",
@@ -214,7 +226,8 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             f"**{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'racing_index', accident, claim), expected=-1)}**",
             "",
         ]
-    lines += ["Verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level (*holds*: every comparison significant the hypothesised way).", ""]
+    lines += ["Verdicts come from two-sided permutation tests on the seeds' values at the 0.05 level (*holds*: every comparison significant the hypothesised way); "
+              "a trend across the grid is Spearman's rank correlation between each run's misuse concern x distrust and its value, with a permutation p.", ""]
 
     # --- the theory table --------------------------------------------------------------------------
     lines += [
@@ -327,12 +340,8 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        # learned: the cells the verdicts compare (the two diagonal corners at both accident
-        # concerns), both lenses, 10 seeds; the theory covers the whole 3 x 3 x 2 grid
-        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, points=tuple(
-            {"misuse_concern": v, "distrust": v, "accident_concern": x, "lens": lens}
-            for v in (0.1, 0.9) for x in AXES["accident_concern"] for lens in AXES["lens"]
-        )),
+        # learned: the whole 3 x 3 grid at both accident concerns, both lenses, 10 seeds a cell
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10)), axes={"misuse_concern": FULL_LEVELS, "distrust": FULL_LEVELS}),
     },
 )

@@ -208,3 +208,22 @@ def test_compare_basins_gives_the_direction_of_a_significant_difference():
     assert compare_basins(racing, coordinating, "stalling") == 0  # reached by neither cell
     with pytest.raises(ValueError, match="basin='racin'"):
         compare_basins(racing, coordinating, "racin")
+
+
+def test_a_trend_test_is_spearmans_rho_with_a_permutation_p():
+    from scipy import stats
+
+    from labrace.agents.studies.analysis import compare_trends, trend_test
+
+    rng = np.random.default_rng(0)
+    grid = [(m * d, list(0.2 + 0.1 * m * d + 0.03 * rng.standard_normal(10))) for m in (0.1, 0.5, 0.9) for d in (0.1, 0.5, 0.9)]
+    test = trend_test(grid)  # cells 0.1 x 0.5 and 0.5 x 0.1 share a score: both count
+    scores = np.concatenate([[score] * 10 for score, _ in grid])
+    assert test["n"] == 90 and test["rho"] == pytest.approx(stats.spearmanr(scores, np.concatenate([v for _, v in grid])).statistic)
+    assert test["p"] < 0.001 and trend_test(grid) == test  # seeded: the same p every time
+    flat = trend_test([(score, list(0.2 + 0.03 * rng.standard_normal(10))) for score, _ in grid])
+    assert flat["p"] > 0.05
+    assert math.isnan(trend_test([(1.0, [1.0, 2.0])])["p"])  # one score: nothing to correlate
+    rows = [{"m": m, "seed": s, "racing_index": v, "exploitability": 0.01 if m != 0.5 else 0.9} for m, values in ((0.1, [0.1, 0.12, 0.11]), (0.5, [0.2, 0.22, 0.21]), (0.9, [0.3, 0.33, 0.31])) for s, v in enumerate(values)]
+    assert compare_trends(rows, ("m",), "racing_index", [[(0.1,), (0.5,), (0.9,)]], lambda p: p[0], False)[:2] == ([1], 0)
+    assert compare_trends(rows, ("m",), "racing_index", [[(0.1,), (0.5,)]], lambda p: p[0], True)[:2] == ([], 1)  # one equilibrium cell left

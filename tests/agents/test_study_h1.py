@@ -98,10 +98,10 @@ def test_each_cells_theory_is_computed_once_and_cached(tmp_path, monkeypatch):
     assert again[(0.1, 0.1, 0.2)] == json.loads(json.dumps(first[(0.1, 0.1, 0.2)]))
 
 
-def test_the_small_budget_trains_both_lenses_on_the_compared_corners_with_ten_seeds():
+def test_the_small_budget_trains_both_lenses_on_the_whole_3x3_grid_with_ten_seeds():
     points = h1.STUDY.points("small")
-    assert len(points) == 8 and len(h1.STUDY.budgets["small"].seeds) == 10
-    assert {(p["misuse_concern"], p["distrust"]) for p in points} == {(0.1, 0.1), (0.9, 0.9)}
+    assert len(points) == 3 * 3 * 2 * 2 and len(h1.STUDY.budgets["small"].seeds) == 10
+    assert {(p["misuse_concern"], p["distrust"]) for p in points} == set(itertools.product(h1.LEVELS, h1.LEVELS))
     assert {p["lens"] for p in points} == {"equilibrium", "team"} and {p["accident_concern"] for p in points} == {0.2, 0.8}
     assert len(h1.STUDY.points("full")) == 5 * 5 * 2 * 2
 
@@ -119,3 +119,28 @@ def test_a_budget_point_must_name_every_axis():
                   analyse=lambda rows, out: "", budgets={"small": Budget(1, 1, points=({"a": 1},))})
     with pytest.raises(ValueError, match=r"every point needs exactly the axes \['a', 'b'\]"):
         study.points("small")
+
+
+def test_a_trend_across_the_grid_is_tested_per_accident_concern(cached):
+    """Racing rises with misuse concern x distrust at low accident concern only (fake_rows): the
+    grid-wide rank correlation finds it there and not at 0.8, so the claim "at each accident
+    concern" depends; equilibrium claims use only the equilibrium cells of each layer."""
+    text = analyse(fake_rows(), cached)
+    team = text.split("*Lens: one shared")[1]
+    trend = next(line for line in team.splitlines() if "the racing index rises with misuse concern x distrust" in line)
+    assert trend.startswith("- across the 3 x 3 grid") and "**depends (1 of 2 comparisons clear)**" in trend
+    rho_low, rho_high = (float(part.split(" (p")[0]) for part in trend.split("accident concern 0.2, 0.8: ")[1].split(", "))
+    assert rho_low > 0.3 and abs(rho_high) < 0.1
+    rows = fake_rows()
+    for row in rows:  # only the hawk corner at 0.2 and the dove corner at 0.8 are equilibria
+        if row["lens"] == "equilibrium" and (row["misuse_concern"], row["distrust"]) not in ((0.9, 0.9), (0.1, 0.1)):
+            row["exploitability"] = 0.5
+    equilibrium_lens = analyse(rows, cached).split("*Lens: equilibrium")[1].split("*Lens:")[0]
+    trend = next(line for line in equilibrium_lens.splitlines() if "the racing index rises" in line)
+    assert "**depends (1 of 2 comparisons clear)**" in trend  # two equilibrium cells a layer: still a trend at 0.2
+    for row in rows:
+        if row["lens"] == "equilibrium" and (row["misuse_concern"], row["distrust"]) == (0.1, 0.1):
+            row["exploitability"] = 0.5
+    equilibrium_lens = analyse(rows, cached).split("*Lens: equilibrium")[1].split("*Lens:")[0]
+    trend = next(line for line in equilibrium_lens.splitlines() if "the racing index rises" in line)
+    assert "**not tested (all 2 comparisons left out: a cell is not an equilibrium)**" in trend

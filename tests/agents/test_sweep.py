@@ -74,7 +74,7 @@ def fake_train(tmp_path) -> str:
 def test_registered_studies_load_and_plan_their_grids(tmp_path):
     assert list_studies() == ["canonical", "h1", "h2", "h3", "h4"]
     sizes = {name: len(sweep.plan(load_study(name), "small", tmp_path)) for name in list_studies()}
-    assert sizes == {"canonical": 9 * 3, "h1": 8 * 10, "h2": 8 * 10, "h3": 8 * 10, "h4": 14 * 10}
+    assert sizes == {"canonical": 9 * 3, "h1": 36 * 10, "h2": 8 * 10, "h3": 8 * 10, "h4": 14 * 10}
     full = {name: len(sweep.plan(load_study(name), "full", tmp_path)) for name in list_studies()}
     assert full == {"canonical": 9 * 5, "h1": 5 * 5 * 2 * 2 * 10, "h2": 8 * 10, "h3": 24 * 2 * 10, "h4": 21 * 2 * 10}
     with pytest.raises(ValueError, match="unknown study 'h9'"):
