@@ -32,6 +32,7 @@ import numpy as np
 
 from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
 from labrace.agents.studies.analysis import (
+    ALPHA,
     BASINS,
     TOLERANCE,
     basin_counts,
@@ -47,6 +48,7 @@ from labrace.agents.studies.analysis import (
     pyplot,
     save,
     seed_values,
+    trend_test,
 )
 
 LEVELS = (0.1, 0.5, 0.9)
@@ -172,6 +174,19 @@ def theory_cells(rows: list[dict[str, Any]]) -> list[tuple]:
     return [(m, d, x) for m in levels("misuse_concern") for d in levels("distrust") for x in sorted({r["accident_concern"] for r in rows})]
 
 
+def _trend_phrase(rows: list[dict[str, Any]], cells: Sequence[tuple]) -> str:
+    """``, and its racing index rises with misuse concern x distrust (Spearman rho +0.45, p 0.0001)``
+    over a layer of the grid (what the seeds did, equilibria or not); empty for two corners only."""
+    if len({c[0] * c[1] for c in cells}) <= 2:
+        return ""
+    values = seed_values(rows, CELL, "racing_index")
+    test = trend_test([(c[0] * c[1], values[c]) for c in cells if c in values])
+    if not test["p"] < ALPHA:
+        return f", and the racing index shows no clear trend with misuse concern x distrust (Spearman rho {test['rho']:+.2f}, p {test['p']:.4f})"
+    direction = "rises" if test["rho"] > 0 else "falls"
+    return f", and the racing index {direction} with misuse concern x distrust (Spearman rho {test['rho']:+.2f}, p {test['p']:.4f})"
+
+
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     lenses = [lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)]
     by_lens = {lens: [r for r in rows if r["lens"] == lens] for lens in lenses}
@@ -192,7 +207,8 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             racing_cells = sorted(c for c in lens_cells if basins[lens][c]["racing"]["rate"] > 0.5)
             equilibria = [c for c in lens_cells if exploit[lens][c]["equilibrium"]]
             learned.append(
-                f"{lens_title(lens)} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}; "
+                f"{lens_title(lens)} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}"
+                f"{_trend_phrase(by_lens[lens], lens_cells)}; "
                 f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
             )
     exploitabilities = [e["mean"] for lens in lenses for e in exploit[lens].values() if e["n"] > 0]

@@ -64,6 +64,9 @@ def test_the_answer_comes_first_theory_then_both_lenses(cached):
     assert second.startswith("**Answer (learned).**")
     assert "Equilibrium learners" in second and "One shared PPO policy" in second
     assert "(m 0.9, d 0.9)" in second.split("at accident concern 0.8")[0]  # the hawk corner races
+    low, high = second.split("One shared PPO policy (team lens) at accident concern")[1:3]
+    assert "the racing index rises with misuse concern x distrust (Spearman rho +" in low  # the trend across the grid
+    assert "the racing index shows no clear trend with misuse concern x distrust" in high
     assert "price of the race" in text and (cached / "phase_diagram.png").exists()
     assert "| 0.9 | 0.9 | 0.2 | equilibrium |" in text
     assert "| 0.9 | 0.9 | 0.2 | (0.0, 0.1, 0.9): 1.20 coordinating |" in text
