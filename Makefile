@@ -61,6 +61,6 @@ crossplay: setup
 validate: setup
 	$(PY) -m labrace.agents.validation
 
-# the reference study at its small budget (30 minutes on 2 cores, measured) → results/REPORT.md
+# the reference study at its small budget (55 minutes on 2 cores, measured) → results/REPORT.md
 report: setup
 	$(PY) train.py sweep all --budget small

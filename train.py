@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     sweep.add_argument("study", choices=[*list_studies(), "all"], help="which study; 'all' runs every one")
-    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in about 30 min on 2 cores; full: the published figures")
+    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in about 55 min on 2 cores; full: the published figures")
     sweep.add_argument("--backend", default="local", choices=["local", "ray"], help="local worker processes, or Ray core tasks (needs the rllib extra)")
     sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs with the local backend")
@@ -351,7 +351,7 @@ def train_run(args: argparse.Namespace, config: dict[str, Any], game: Any, run_d
     the old run only once it has finished, so an interrupted or failed rerun changes nothing.
     """
     from labrace.agents.policy import write_json
-    from labrace.agents.runs import is_finished, is_run_folder, read_json_or_none, staging_folder, swap_in
+    from labrace.agents.runs import is_finished, is_run_folder, staging_folder, swap_in
 
     finished = is_finished(run_dir)
     if finished and getattr(args, "default_run", False):
@@ -383,7 +383,7 @@ def train_run(args: argparse.Namespace, config: dict[str, Any], game: Any, run_d
     target.mkdir(parents=True, exist_ok=True)
     if not args.resume:
         write_json(target / "config.json", config)
-    replacing = f" (built beside the old run, which it replaces when finished)" if target != run_dir else ""
+    replacing = " (built beside the old run, which it replaces when finished)" if target != run_dir else ""
     print(f"training {config['trainer']} {config['algo']} on {config['env']}/{config['scenario']} for {config['timesteps']:,} steps (seed {config['seed']}) → {run_dir}{replacing}")
     try:
         metrics = train_and_evaluate(args, config, game, target)
