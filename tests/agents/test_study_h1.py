@@ -127,23 +127,18 @@ def test_a_budget_point_must_name_every_axis():
 def test_a_trend_across_the_grid_is_tested_per_accident_concern(cached):
     """Racing rises with misuse concern x distrust at low accident concern only (fake_rows): the
     grid-wide rank correlation finds it there and not at 0.8, so the claim "at each accident
-    concern" depends; equilibrium claims use only the equilibrium cells of each layer."""
-    text = analyse(fake_rows(), cached)
+    concern" depends; an equilibrium claim uses only each layer's equilibrium cells, and a layer
+    with fewer than two of them is left out (``compare_trends``, tested in test_analysis.py)."""
+    rows = fake_rows()
+    for row in rows:  # only the two corners are equilibria, and only at accident concern 0.2
+        if row["lens"] == "equilibrium" and ((row["misuse_concern"], row["distrust"]) not in ((0.9, 0.9), (0.1, 0.1)) or row["accident_concern"] == 0.8):
+            row["exploitability"] = 0.5
+    text = analyse(rows, cached)
     team = text.split("*Lens: one shared")[1]
     trend = next(line for line in team.splitlines() if "the racing index rises with misuse concern x distrust" in line)
     assert trend.startswith("- across the 3 x 3 grid") and "**depends (1 of 2 comparisons clear)**" in trend
     rho_low, rho_high = (float(part.split(" (p")[0]) for part in trend.split("accident concern 0.2, 0.8: ")[1].split(", "))
     assert rho_low > 0.3 and abs(rho_high) < 0.1
-    rows = fake_rows()
-    for row in rows:  # only the hawk corner at 0.2 and the dove corner at 0.8 are equilibria
-        if row["lens"] == "equilibrium" and (row["misuse_concern"], row["distrust"]) not in ((0.9, 0.9), (0.1, 0.1)):
-            row["exploitability"] = 0.5
-    equilibrium_lens = analyse(rows, cached).split("*Lens: equilibrium")[1].split("*Lens:")[0]
+    equilibrium_lens = text.split("*Lens: equilibrium")[1].split("*Lens:")[0]
     trend = next(line for line in equilibrium_lens.splitlines() if "the racing index rises" in line)
-    assert "**depends (1 of 2 comparisons clear)**" in trend  # two equilibrium cells a layer: still a trend at 0.2
-    for row in rows:
-        if row["lens"] == "equilibrium" and (row["misuse_concern"], row["distrust"]) == (0.1, 0.1):
-            row["exploitability"] = 0.5
-    equilibrium_lens = analyse(rows, cached).split("*Lens: equilibrium")[1].split("*Lens:")[0]
-    trend = next(line for line in equilibrium_lens.splitlines() if "the racing index rises" in line)
-    assert "**not tested (all 2 comparisons left out: a cell is not an equilibrium)**" in trend
+    assert "**holds; 1 comparison(s) left out (not an equilibrium)**" in trend  # the two corners at 0.2; 0.8 left out
