@@ -110,10 +110,10 @@ _SEPARATE_MODELS_COST = 1.5
 
 def expected_cost(run: RunSpec) -> float:
     """A rough estimate of a run's seconds, for ordering only (longest first: :func:`longest_first`)."""
-    config = dict(arg[2:].split("=", 1) for arg in run.argv if arg.startswith("--") and "=" in arg)
+    config = run.expected  # the run's env, trainer and budget, as its config.json must say them
     per_kilostep = _SECONDS_PER_KILOSTEP.get(config["env"], max(_SECONDS_PER_KILOSTEP.values()))
     separate = _SEPARATE_MODELS_COST if config["trainer"] in ("simultaneous", "independent") else 1.0
-    return int(config["timesteps"]) / 1000 * per_kilostep * separate
+    return config["timesteps"] / 1000 * per_kilostep * separate
 
 
 def longest_first(runs: Sequence[RunSpec]) -> list[RunSpec]:

@@ -174,16 +174,19 @@ def theory_cells(rows: list[dict[str, Any]]) -> list[tuple]:
     return [(m, d, x) for m in levels("misuse_concern") for d in levels("distrust") for x in sorted({r["accident_concern"] for r in rows})]
 
 
+def misuse_times_distrust(cell: tuple) -> float:
+    """The score H1's trends are tested against: a cell's misuse concern x distrust."""
+    return cell[0] * cell[1]
+
+
 def _trend_phrase(rows: list[dict[str, Any]], cells: Sequence[tuple]) -> str:
-    """``, and its racing index rises with misuse concern x distrust (Spearman rho +0.45, p 0.0001)``
+    """``, and the racing index rises with misuse concern x distrust (Spearman rho +0.45, p 0.0001)``
     over a layer of the grid (what the seeds did, equilibria or not); empty for two corners only."""
-    if len({c[0] * c[1] for c in cells}) <= 2:
+    if len(set(map(misuse_times_distrust, cells))) <= 2:
         return ""
     values = seed_values(rows, CELL, "racing_index")
-    test = trend_test([(c[0] * c[1], values[c]) for c in cells if c in values])
-    if not test["p"] < ALPHA:
-        return f", and the racing index shows no clear trend with misuse concern x distrust (Spearman rho {test['rho']:+.2f}, p {test['p']:.4f})"
-    direction = "rises" if test["rho"] > 0 else "falls"
+    test = trend_test([(misuse_times_distrust(c), values[c]) for c in cells if c in values])
+    direction = ("rises" if test["rho"] > 0 else "falls") if test["p"] < ALPHA else "shows no clear trend"
     return f", and the racing index {direction} with misuse concern x distrust (Spearman rho {test['rho']:+.2f}, p {test['p']:.4f})"
 
 
@@ -224,9 +227,9 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         accident = [((m, d, xs[-1]), (m, d, xs[0])) for m in ms for d in ds] if len(xs) > 1 else []
         layers = [[c for c in cells if c[2] == x] for x in xs]  # one trend per accident concern
         trends = []
-        if len({c[0] * c[1] for c in cells}) > 2:  # a grid, not only its two corners
+        if len(set(map(misuse_times_distrust, cells))) > 2:  # a grid, not only its two corners
             for metric, name in (("racing_index", "racing index"), ("catastrophe_rate", "catastrophe rate")):
-                signs, left_out, tests = compare_trends(by_lens[lens], CELL, metric, layers, lambda c: c[0] * c[1], claim)
+                signs, left_out, tests = compare_trends(by_lens[lens], CELL, metric, layers, misuse_times_distrust, claim)
                 rhos = ", ".join(f"{t['rho']:+.2f} (p {t['p']:.4f})" for t in tests)
                 trends.append(
                     f"- across the {len(ms)} x {len(ds)} grid, the {name} rises with misuse concern x distrust, at each accident concern: "
