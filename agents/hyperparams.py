@@ -23,6 +23,8 @@ Keys that are not Stable-Baselines3 constructor arguments (:data:`TRAINER_KEYS`)
   dsair_v0: ``expected_rewards``); evaluation plays the game as configured.
 * ``reward_scale``: the learner sees every reward times this (default 1): the same game in other
   units, so that value targets stay near 1 (dsair_v0's prize is 10^4).
+* ``team_reward``: every lab learns from the mean reward of its game's labs (welfare / N) instead of
+  its own (default off): the labs learn as one team (the studies' team lens).
 * ``timesteps``: the env's default budget for ``train.py train`` (agent-steps; independent: per lab).
 
 How they were checked (2 CPU cores, seed 0):
@@ -56,7 +58,7 @@ from typing import Any
 from labrace.envs.core import check_bool, check_choice, check_float, check_int
 
 #: keys read by labrace's trainers rather than passed to the SB3 algorithm
-TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "action_param", "log_std_final", "train_overrides", "reward_scale", "timesteps")
+TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "action_param", "log_std_final", "train_overrides", "reward_scale", "team_reward", "timesteps")
 
 _NET = {"net_arch": [64, 64]}
 
@@ -305,6 +307,7 @@ RULES: dict[str, Any] = {
     "action_param": _choice("auto", "logits", "direct"),
     "log_std_final": _optional(_float(-20.0, 2.0)),
     "reward_scale": _float(0.0, 1e6, low_open=True),
+    "team_reward": check_bool,
     "train_overrides": _mapping,  # its fields are checked against the env's config by the trainer
     "timesteps": _int(1, _BIG),
     # Stable-Baselines3's constructor arguments

@@ -30,7 +30,7 @@ from typing import Any
 
 from labrace.agents.exploitability import equilibrium_verdict
 from labrace.agents.runs import is_finished, run_config
-from labrace.agents.studies import Study, load_study, point_label, point_trainer
+from labrace.agents.studies import Study, load_study, point_hyperparams, point_label, point_trainer
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
         overrides = study.overrides(point)
         trainer = point_trainer(point, spec.trainer)
         sets = [f"--set={field}={value!r}" for field, value in overrides.items()]
-        hyperparams = dict(spec.hyperparams.get(env, {}))
+        hyperparams = {**spec.hyperparams.get(env, {}), **point_hyperparams(point)}
         sets += [f"--hp={key}={value!r}" for key, value in hyperparams.items()]
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
@@ -266,7 +266,11 @@ def _trainers(study: Study, budget: str) -> str:
     lenses = sorted({point["lens"] for point in study.points(budget) if "lens" in point})
     if not lenses:
         return study.budgets[budget].trainer
-    return ", ".join(f"{lens} lens: {point_trainer({'lens': lens}, '')}" for lens in lenses) + ";"
+    described = []
+    for lens in lenses:
+        extra = ", ".join(f"{key} {value}" for key, value in point_hyperparams({"lens": lens}).items())
+        described.append(f"{lens} lens: {point_trainer({'lens': lens}, '')}" + (f" ({extra})" if extra else ""))
+    return ", ".join(described) + ";"
 
 
 def _settings(study: Study, budget: str) -> str:
@@ -409,8 +413,11 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
         "*fails*: none does; *depends*: some do). They are what this budget found, including where it contradicts the hypothesis.",
         "",
         "How to read them. Each study answers first, then gives its evidence. A learned profile is read through a *lens*: "
-        "learners that each seek their own best response (the *equilibrium* lens: one PPO model per lab, learning at once) or "
-        "one policy shared by every lab (the *team* lens: what labs reach if they learn as one team). Each cell shows its "
+        "learners that each seek their own best response (the *equilibrium* lens: one PPO model per lab, learning at once), "
+        "one PPO policy that every lab plays, each lab learning from its own reward (the *self-play* lens), or one PPO policy "
+        "that every lab plays, learning from the labs' mean reward (the *team* lens: what labs reach if they learn as one team; "
+        "its welfare minus the equilibrium lens's is the price of the race). Only the equilibrium lens's claims are read as "
+        "equilibrium behaviour; the other two say where their learners land. Each cell shows its "
         "exploitability (the most a lab gains by a best response over a grid of fixed allocations and every scripted "
         "baseline, per episode); above 0.05 it is *not an equilibrium*: it says where learning stopped, not what labs with "
         "these incentives settle on, and comparisons of the equilibrium lens leave such cells out. Seeds are counted by "

@@ -174,22 +174,27 @@ def action_param_name(transform: Any) -> str:
 
 def training_game(game: Any, settings: dict[str, Any]) -> Any:
     """The game learners train in: ``game`` with the config fields of ``train_overrides`` changed
-    (e.g. ``precipice_v0``'s ``expected_rewards``: the same equilibria, less variance) and its
-    rewards times ``reward_scale``; policies are evaluated in ``game`` itself."""
+    (e.g. ``precipice_v0``'s ``expected_rewards``: the same equilibria, less variance), each lab
+    paid the mean of every lab's reward where ``team_reward`` is on (the labs learn as one team),
+    and its rewards times ``reward_scale``; policies are evaluated in ``game`` itself."""
     from labrace.envs.core import replace_game_config
 
     game = replace_game_config(game, settings.get("train_overrides") or {})
     scale = float(settings.get("reward_scale", 1.0))
-    return game if scale == 1.0 else ScaledRewards(game, scale)
+    team = bool(settings.get("team_reward", False))
+    return game if scale == 1.0 and not team else LearnerRewards(game, scale, team)
 
 
-class ScaledRewards:
-    """``game`` with every reward multiplied by ``scale``: the same game in other units (the
-    learner's value targets stay near 1 where payoffs are in the thousands, as in dsair_v0)."""
+class LearnerRewards:
+    """``game`` with the rewards a learner sees: with ``team``, every lab's reward is the mean
+    reward of its game's labs (welfare / N: what one team maximises, not what each lab wants);
+    then times ``scale`` (the same game in other units: the learner's value targets stay near 1
+    where payoffs are in the thousands, as in dsair_v0)."""
 
-    def __init__(self, game: Any, scale: float) -> None:
+    def __init__(self, game: Any, scale: float = 1.0, team: bool = False) -> None:
         self.game = game
         self.scale = scale
+        self.team = team
 
     def __getattr__(self, name: str) -> Any:  # everything but the rewards is the game's own
         if name == "game":  # not set yet (unpickling): no recursion
@@ -198,7 +203,10 @@ class ScaledRewards:
 
     def step(self, state: Any, actions: np.ndarray, rng: np.random.Generator) -> Any:
         result = self.game.step(state, actions, rng)
-        return dataclasses.replace(result, rewards=result.rewards * self.scale)
+        rewards = result.rewards  # (B, N)
+        if self.team:
+            rewards = np.broadcast_to(rewards.mean(axis=1, keepdims=True), rewards.shape)
+        return dataclasses.replace(result, rewards=rewards * self.scale)
 
 
 def training_callbacks(settings: dict[str, Any], timesteps: int) -> list[Any]:

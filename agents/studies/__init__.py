@@ -26,12 +26,25 @@ STUDY_MODULES = {
 }
 
 
-#: a study axis named ``lens`` chooses the trainer per grid point: learners that each seek their
-#: own best response (an equilibrium), or one policy shared by every lab (what labs would reach
-#: if they learned as one team); the welfare gap between the two is the price of the race
-LENSES = {"equilibrium": "simultaneous", "team": "shared"}
+#: a study axis named ``lens`` chooses how the labs learn at a grid point:
+#:
+#: * ``equilibrium``: one PPO model per lab, all learning at once, each from its own reward (each
+#:   lab seeks its own best response: an equilibrium);
+#: * ``self-play``: one PPO policy that every lab plays, each lab's samples carrying its own reward
+#:   (parameter-shared self-play: it seeks a symmetric equilibrium, at the cost of one model);
+#: * ``team``: one PPO policy that every lab plays, every lab paid the mean reward of its game's
+#:   labs (``team_reward``: what labs would reach if they learned as one team).
+#:
+#: The welfare gap between the team and the equilibrium lens is the price of the race.
+LENSES = {"equilibrium": "simultaneous", "self-play": "shared", "team": "shared"}
+#: the hyperparameters a lens sets on top of the budget's (``train.py --hp``)
+LENS_HYPERPARAMS = {"team": {"team_reward": True}}
 #: how a report names each lens
-LENS_NAMES = {"equilibrium": "equilibrium learners (simultaneous PPO, one model per lab)", "team": "one shared PPO policy (team lens)"}
+LENS_NAMES = {
+    "equilibrium": "equilibrium learners (simultaneous PPO, one model per lab)",
+    "self-play": "self-play learners (one PPO policy every lab plays, each lab learning from its own reward)",
+    "team": "one team policy (one PPO policy every lab plays, learning from the labs' mean reward: team lens)",
+}
 
 
 def lens_title(lens: str) -> str:
@@ -47,6 +60,12 @@ def point_trainer(point: Mapping[str, Any], default: str) -> str:
     if point["lens"] not in LENSES:
         raise ValueError(f"lens must be one of {list(LENSES)}; got {point['lens']!r}")
     return LENSES[point["lens"]]
+
+
+def point_hyperparams(point: Mapping[str, Any]) -> dict[str, Any]:
+    """The hyperparameters a grid point's ``lens`` sets (:data:`LENS_HYPERPARAMS`; none without a lens)."""
+    point_trainer(point, "")  # an unknown lens is an error here too
+    return dict(LENS_HYPERPARAMS.get(point.get("lens"), {}))
 
 
 #: race_v0's PPO at the small budget: 5 epochs of batches of 1024 instead of 10 of 512 (a quarter of

@@ -10,7 +10,8 @@ of each other lab, at low and at high accident concern x. Each cell is read thre
   learners starting from every allocation come to rest;
 * the **equilibrium lens**: one PPO learner per lab, all learning at once (the simultaneous
   trainer), each seeking its own best response;
-* the **team lens**: one PPO policy shared by every lab (what labs reach if they learn as one team).
+* the **team lens**: one PPO policy that every lab plays, every lab learning from the labs' mean
+  reward (what labs reach if they learn as one team).
 
 Per cell and lens: the basin each seed ends in, with Wilson intervals; seed means of the racing
 index, catastrophe rate and welfare with t intervals; the learned profiles' exploitability over
@@ -190,6 +191,13 @@ def _trend_phrase(rows: list[dict[str, Any]], cells: Sequence[tuple]) -> str:
     return f", and the racing index {direction} with misuse concern x distrust (Spearman rho {test['rho']:+.2f}, p {test['p']:.4f})"
 
 
+def learned_price(by_lens: dict[str, list[dict[str, Any]]]) -> dict[tuple, dict[str, float]]:
+    """Per cell that both lenses learned, in grid order: the team policy's welfare minus the
+    equilibrium learners' (seed means) with its two-sided permutation p."""
+    welfare = {lens: seed_values(by_lens[lens], CELL, "welfare") for lens in ("team", "equilibrium")}
+    return {cell: permutation_difference(welfare["team"][cell], welfare["equilibrium"][cell]) for cell in _cells(by_lens["team"]) if cell in welfare["equilibrium"]}
+
+
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     lenses = [lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)]
     by_lens = {lens: [r for r in rows if r["lens"] == lens] for lens in lenses}
@@ -214,6 +222,14 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
                 f"{_trend_phrase(by_lens[lens], lens_cells)}; "
                 f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
             )
+    prices = learned_price(by_lens) if set(lenses) == {"equilibrium", "team"} else {}  # cell → permutation test
+    if prices:
+        clear = sorted((c for c, test in prices.items() if test["p"] < ALPHA and test["difference"] > 0), key=lambda c: -prices[c]["difference"])
+        largest = f"; largest at (m {clear[0][0]}, d {clear[0][1]}, x {clear[0][2]}): {prices[clear[0]]['difference']:+.2f}" if clear else ""
+        learned.append(
+            f"The learned price of the race (the team policy's welfare minus the equilibrium learners', per episode) is clearly positive "
+            f"in {len(clear)} of {len(prices)} cells (permutation p < {ALPHA}){largest}."
+        )
     exploitabilities = [e["mean"] for lens in lenses for e in exploit[lens].values() if e["n"] > 0]
     if exploitabilities and min(exploitabilities) > TOLERANCE:
         learned.insert(0, f"At this budget no learned profile is an approximate equilibrium (mean exploitability {min(exploitabilities):.2f}-{max(exploitabilities):.2f} per episode, "
@@ -286,13 +302,10 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
                 + f" | {fmt(means[lens]['racing_index'][cell])} | {fmt(means[lens]['catastrophe_rate'][cell])} | {fmt(means[lens]['welfare'][cell])} "
                 + f"| {fmt_exploitability(exploit[lens].get(cell))} |"
             )
-    if set(lenses) == {"equilibrium", "team"}:
-        welfare = {lens: seed_values(by_lens[lens], CELL, "welfare") for lens in lenses}
+    if prices:
         lines += ["", "The learned price of the race: welfare of the team policy minus welfare of the equilibrium learners (seed means; two-sided permutation p).", "", "| m | d | x | team | equilibrium | price of the race | p |", "|---|---|---|---|---|---|---|"]
-        for cell in cells:
-            if cell in welfare["team"] and cell in welfare["equilibrium"]:
-                test = permutation_difference(welfare["team"][cell], welfare["equilibrium"][cell])
-                lines.append(f"| {cell[0]} | {cell[1]} | {cell[2]} | {fmt(means['team']['welfare'][cell])} | {fmt(means['equilibrium']['welfare'][cell])} | {test['difference']:+.2f} | {test['p']:.3f} |")
+        for cell, test in prices.items():
+            lines.append(f"| {cell[0]} | {cell[1]} | {cell[2]} | {fmt(means['team']['welfare'][cell])} | {fmt(means['equilibrium']['welfare'][cell])} | {test['difference']:+.2f} | {test['p']:.3f} |")
     phase_diagram(lenses, xs, ms, ds, theory, basins, means, out / "phase_diagram.png")
     lines += ["", "![H1 phase diagram](studies/h1/phase_diagram.png)"]
     return "\n".join(lines)

@@ -4,10 +4,12 @@ unilateral one.
 
 Grid (race_v0, three neutral labs): unilateral acts allowed or not x coordination hard (the baseline
 rate) or easy (twice the rate) x the lens: learners that each seek their own best response (the
-*equilibrium* lens: the simultaneous trainer, one PPO model per lab) or one PPO policy shared by
-every lab (the *team* lens). Per cell and lens: seeds per basin (Wilson intervals), seed means,
-exploitability (*not eq.* above 0.05); verdicts from permutation tests on the seeds' values, and
-claims of the equilibrium lens only from cells that are approximate equilibria.
+*equilibrium* lens: the simultaneous trainer, one PPO model per lab) or one PPO policy every lab
+plays, each lab learning from its own reward (the *self-play* lens; the hypothesis is about
+self-interested labs, so the team lens is not among them). Per cell and lens: seeds per basin
+(Wilson intervals), seed means, exploitability (*not eq.* above 0.05); verdicts from permutation
+tests on the seeds' values, and claims of the equilibrium lens only from cells that are
+approximate equilibria.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, bars, by_point
 from labrace.envs.race_v0 import RaceConfig
 
 BASE_RATE = RaceConfig().coordination_rate
-AXES = {"pivotal_act": (False, True), "coordination": ("hard", "easy"), "lens": ("equilibrium", "team")}
+AXES = {"pivotal_act": (False, True), "coordination": ("hard", "easy"), "lens": ("equilibrium", "self-play")}
 CELL = ("pivotal_act", "coordination")
 METRICS = {
     "racing index": "racing_index",

@@ -9,8 +9,10 @@ Grid: number of labs x what labs know of the others' capabilities x enmity, on t
   validated in results/canonical/learned.md) sit beside it at the full budget.
 * ``race_v0``, the flagship (``capability_info`` none / noisy / public), where enmity e is a lab that
   cares only about who controls the technology (misuse concern 1) and trusts each rival 1 - e.
-  Danger is the catastrophe rate of the learned profile, read through a lens: one PPO policy shared
-  by every lab (*team*) or one PPO model per lab learning at once (*equilibrium*).
+  Danger is the catastrophe rate of the learned profile, read through a lens: one PPO policy every
+  lab plays, each lab learning from its own reward (*self-play*), or one PPO model per lab learning
+  at once (*equilibrium*); the hypothesis is about self-interested labs, so the team lens is not
+  among them.
 
 Per cell and lens: seeds per basin (race_v0; Wilson intervals), seed means, exploitability (*not
 eq.* above 0.05); verdicts from permutation tests on the seeds' values (the theory's from its
@@ -29,7 +31,7 @@ from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, comp
 
 AXES = {
     "env": ("precipice_v0", "race_v0"), "num_labs": (2, 5), "information": ("none", "partial", "public"), "enmity": (0.2, 0.8),
-    "lens": ("equilibrium", "team"),
+    "lens": ("equilibrium", "self-play"),
 }  # fmt: skip
 INFORMATION = {"precipice_v0": {"none": "none", "partial": "private", "public": "public"}, "race_v0": {"none": "none", "partial": "noisy", "public": "public"}}
 CELL = ("num_labs", "information", "enmity")
@@ -137,9 +139,9 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        # learned: race_v0 through the team lens, no and public information; precipice_v0 by its
+        # learned: race_v0 through the self-play lens, no and public information; precipice_v0 by its
         # closed-form theory on every regime (its learners need 200k steps: the full budget)
-        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"env": ("race_v0",), "information": ("none", "public"), "lens": ("team",)}),
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"env": ("race_v0",), "information": ("none", "public"), "lens": ("self-play",)}),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10))),
     },
 )

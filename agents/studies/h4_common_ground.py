@@ -4,10 +4,12 @@ catastrophe rate for misuse hawks and accident doves alike; which of them also s
 at what cost in welfare and sanctions.
 
 Grid (race_v0): the scenarios ``misuse_hawks``, ``accident_doves`` and ``cruel_tradeoff`` x each
-governance lever alone, all of them together, and none x the lens (one PPO policy shared by every
-lab, *team*; or one PPO model per lab learning at once, *equilibrium*). The levers' settings are those
-of race_v0's named lever scenarios (``audits``, ``licensing``, ``compute_cap``, ``commitments``,
-``cheap_talk``, ``all_levers``), applied on top of each type scenario.
+governance lever alone, all of them together, and none x the lens (one PPO policy every lab plays,
+each lab learning from its own reward, *self-play*; or one PPO model per lab learning at once,
+*equilibrium*; levers act on self-interested labs, so the team lens is not among them). The
+levers' settings are those of race_v0's named lever scenarios (``audits``, ``licensing``,
+``compute_cap``, ``commitments``, ``cheap_talk``, ``all_levers``), applied on top of each type
+scenario.
 
 Per cell and lens: seeds per basin (Wilson intervals), seed means, exploitability (*not eq.* above
 0.05); each lever is compared with no lever by permutation tests on the seeds' values, and claims
@@ -38,7 +40,7 @@ LEVER_FIELDS = (
     "commitments", "commitment_floor", "commitment_period", "breach_trust_penalty", "cheap_talk", "declare_trust_penalty",
 )  # fmt: skip
 SCENARIOS = ("misuse_hawks", "accident_doves", "cruel_tradeoff")
-AXES = {"scenario": SCENARIOS, "lever": tuple(LEVERS), "lens": ("equilibrium", "team")}
+AXES = {"scenario": SCENARIOS, "lever": tuple(LEVERS), "lens": ("equilibrium", "self-play")}
 METRICS = {"catastrophe rate": "catastrophe_rate", "racing index": "racing_index", "welfare": "welfare", "sanction cost": "sanction_cost"}
 
 
@@ -115,8 +117,8 @@ STUDY = Study(
     overrides=overrides,
     analyse=analyse,
     budgets={
-        # the two camps the hypothesis names, through the team lens, 10 seeds
-        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"scenario": ("misuse_hawks", "accident_doves"), "lens": ("team",)}),
+        # the two camps the hypothesis names, through the self-play lens, 10 seeds
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"scenario": ("misuse_hawks", "accident_doves"), "lens": ("self-play",)}),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10))),
     },
 )

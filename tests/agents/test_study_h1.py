@@ -62,12 +62,19 @@ def test_the_answer_comes_first_theory_then_both_lenses(cached):
     assert "racing pays against cooperators in no cell" in first.split("At accident concern 0.8")[1]
     assert "55% of starting allocations at (m 0.9, d 0.9)" in first
     assert second.startswith("**Answer (learned).**")
-    assert "Equilibrium learners" in second and "One shared PPO policy" in second
+    assert "Equilibrium learners" in second and "One team policy" in second
     assert "(m 0.9, d 0.9)" in second.split("at accident concern 0.8")[0]  # the hawk corner races
-    low, high = second.split("One shared PPO policy (team lens) at accident concern")[1:3]
+    low, high = second.split("learning from the labs' mean reward: team lens) at accident concern")[1:3]
     assert "the racing index rises with misuse concern x distrust (Spearman rho +" in low  # the trend across the grid
     assert "the racing index shows no clear trend with misuse concern x distrust" in high
     assert "price of the race" in text and (cached / "phase_diagram.png").exists()
+    # the answer counts the cells of the learned price table whose gap is positive and clear
+    table = text.split("The learned price of the race: welfare of the team policy")[1].split("![H1")[0]
+    cells = [line.strip("| ").split(" | ") for line in table.splitlines() if line.startswith("| 0.")]
+    clear = sorted((float(c[-2]), c[:3]) for c in cells if float(c[-2]) > 0 and float(c[-1]) < 0.05)
+    assert len(cells) == 18 and clear
+    (gap, (m, d, x)) = clear[-1]
+    assert f"is clearly positive in {len(clear)} of 18 cells (permutation p < 0.05); largest at (m {m}, d {d}, x {x}): {gap:+.2f}." in second
     assert "| 0.9 | 0.9 | 0.2 | equilibrium |" in text
     assert "| 0.9 | 0.9 | 0.2 | (0.0, 0.1, 0.9): 1.20 coordinating |" in text
 
@@ -134,7 +141,7 @@ def test_a_trend_across_the_grid_is_tested_per_accident_concern(cached):
         if row["lens"] == "equilibrium" and ((row["misuse_concern"], row["distrust"]) not in ((0.9, 0.9), (0.1, 0.1)) or row["accident_concern"] == 0.8):
             row["exploitability"] = 0.5
     text = analyse(rows, cached)
-    team = text.split("*Lens: one shared")[1]
+    team = text.split("*Lens: one team policy")[1]
     trend = next(line for line in team.splitlines() if "the racing index rises with misuse concern x distrust" in line)
     assert trend.startswith("- across the 3 x 3 grid") and "**depends (1 of 2 comparisons clear)**" in trend
     rho_low, rho_high = (float(part.split(" (p")[0]) for part in trend.split("accident concern 0.2, 0.8: ")[1].split(", "))

@@ -8,7 +8,7 @@ import random
 from typing import Any
 
 from labrace.agents import sweep
-from labrace.agents.studies import load_study
+from labrace.agents.studies import load_study, point_hyperparams
 
 OUTCOMES = ("winner", "catastrophe", "coordinated", "timeout", "pivotal_act")
 
@@ -34,7 +34,7 @@ def test_h2_answers_per_lens_and_holds_where_the_act_makes_every_seed_race(tmp_p
     rows = fake_rows("h2", tmp_path, lambda p: 0.95 if p["pivotal_act"] else 0.05)
     text = load_study("h2").analyse(rows, tmp_path)
     assert text.startswith("**Answer.**")
-    assert "Equilibrium learners" in text.splitlines()[0] and "One shared PPO policy" in text.splitlines()[0]
+    assert "Equilibrium learners" in text.splitlines()[0] and "Self-play learners" in text.splitlines()[0]
     assert text.count("labs race more where a unilateral act is possible (each coordination level): **holds**") == 2
     assert "| pivotal_act | coordination | racing | coordinating | stalling |" in text
     assert (tmp_path / "bars.png").exists()
@@ -45,8 +45,8 @@ def test_h2_equilibrium_claims_leave_out_exploitable_cells(tmp_path):
     text = load_study("h2").analyse(rows, tmp_path)
     equilibrium_lens = text.split("*Lens: equilibrium")[1].split("*Lens:")[0]
     assert "**not tested (all 2 comparisons left out: a cell is not an equilibrium)**" in equilibrium_lens
-    team_lens = text.split("*Lens: one shared")[1]
-    assert "**holds**" in team_lens  # the team lens makes no equilibrium claim
+    self_play_lens = text.split("*Lens: self-play")[1]
+    assert "**holds**" in self_play_lens  # where the self-play learners land: no equilibrium claim
     assert "0.400 [0.400, 0.400] *not eq.*" in text
 
 
@@ -55,7 +55,7 @@ def test_h3_states_the_precipice_theory_and_each_learned_lens(tmp_path):
     text = load_study("h3").analyse(rows, tmp_path)
     answer = text.splitlines()[0]
     assert answer.startswith("**Answer.** Theory (precipice_v0, Nash): more labs, more danger: **")
-    assert "Learned `race_v0`, one shared PPO policy (team lens): more labs, more danger: **fails (no clear difference)**; more enmity, more danger: **holds**" in answer
+    assert "Learned `race_v0`, self-play learners (one PPO policy every lab plays, each lab learning from its own reward): more labs, more danger: **fails (no clear difference)**; more enmity, more danger: **holds**" in answer
     assert "| labs | information | enmity | precipice_v0 disaster (Nash) |" in text
     assert (tmp_path / "danger.png").exists()
 
@@ -98,5 +98,5 @@ def test_the_small_budgets_train_ten_seeds_a_cell_with_cheaper_race_v0_updates_a
         runs = sweep.plan(load_study(name), "small", tmp_path)
         assert {len([r for r in runs if r.point == p]) for p in [r.point for r in runs]} == {10}
         assert all("--hp=n_epochs=5" in r.argv and "--hp=batch_size=1024" in r.argv for r in runs if "--env=race_v0" in r.argv)
-        assert all(r.expected["hyperparams"] == {"n_epochs": 5, "batch_size": 1024} for r in runs if "--env=race_v0" in r.argv)
+        assert all(r.expected["hyperparams"] == {"n_epochs": 5, "batch_size": 1024, **point_hyperparams(r.point)} for r in runs if "--env=race_v0" in r.argv)
         assert all("--exploitability-episodes=100" in r.argv and r.expected["exploitability_episodes"] == 100 for r in runs)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from labrace.agents import sweep
-from labrace.agents.studies import Budget, Study, list_studies, load_study, point_label
+from labrace.agents.studies import Budget, Study, list_studies, load_study, point_hyperparams, point_label
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,6 +108,21 @@ def test_plan_names_runs_by_point_and_seed(tmp_path):
     assert runs[0].run_dir == tmp_path / "small" / "tiny" / runs[0].name
     assert point_label({"a": 1, "b": "x y"}) == "a-1_b-xy"
     assert point_label({"case": "dsair p_r=0.6 (dilemma zone)"}) == "case-dsairp_r0.6dilemmazone"
+
+
+def test_each_lens_plans_its_own_learner(tmp_path):
+    """equilibrium: one model per lab; self-play: one policy, each lab its own reward; team: one
+    policy paid the labs' mean reward (team_reward), on top of the budget's own settings."""
+    runs = {run.point["lens"]: run for run in sweep.plan(load_study("h1"), "small", tmp_path) if run.seed == 0}
+    assert "--trainer=simultaneous" in runs["equilibrium"].argv
+    assert "--trainer=shared" in runs["team"].argv and "--hp=team_reward=True" in runs["team"].argv
+    assert runs["team"].expected["hyperparams"] == {"n_epochs": 5, "batch_size": 1024, "team_reward": True}
+    assert not any("team_reward" in arg for arg in runs["equilibrium"].argv)
+    self_play = [run for run in sweep.plan(load_study("h4"), "small", tmp_path) if run.seed == 0]
+    assert {run.point["lens"] for run in self_play} == {"self-play"}
+    assert all("--trainer=shared" in run.argv and not any("team_reward" in a for a in run.argv) for run in self_play)
+    with pytest.raises(ValueError, match="lens must be one of"):
+        point_hyperparams({"lens": "solo"})
 
 
 def test_local_sweep_skips_finished_runs_and_redoes_cut_off_ones(tmp_path, fake_train):

@@ -192,12 +192,41 @@ def test_reward_scale_trains_on_the_same_game_in_other_units():
     assert training_game(game, {}) is game
 
 
+def test_team_reward_pays_every_lab_the_mean_reward_of_its_game():
+    from gymnasium.utils import seeding
+
+    from labrace.agents.trainers import training_game
+
+    game = labrace.make_game("race_v0", scenario="cruel_tradeoff")  # labs of different types: different rewards
+    team = training_game(game, {"team_reward": True, "reward_scale": 0.5})
+    rng_a, _ = seeding.np_random(5)
+    rng_b, _ = seeding.np_random(5)
+    state_a, state_b = team.reset(rng_a, 64), game.reset(rng_b, 64)
+    actions = seeding.np_random(6)[0].dirichlet(np.ones(3), size=(64, game.num_agents))
+    paid = 0
+    for _ in range(game.config.max_steps):
+        own = game.step(state_b, actions, rng_b).rewards  # (B, N)
+        shared = team.step(state_a, actions, rng_a).rewards
+        np.testing.assert_allclose(shared, 0.5 * np.repeat(own.mean(axis=1, keepdims=True), game.num_agents, axis=1))
+        paid += np.count_nonzero(np.ptp(own, axis=1))
+    assert paid > 0  # some step paid the labs differently, and the team reward evened it out
+    assert training_game(game, {"team_reward": False}) is game
+
+
 @pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), "big"])
 def test_bad_reward_scale_is_refused_naming_it(value):
     from labrace.agents.hyperparams import check_hyperparams
 
     with pytest.raises(ValueError, match="reward_scale"):
         check_hyperparams("ppo", {"reward_scale": value})
+
+
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_team_reward_must_be_a_bool_naming_it(value):
+    from labrace.agents.hyperparams import check_hyperparams
+
+    with pytest.raises(ValueError, match="team_reward"):
+        check_hyperparams("ppo", {"team_reward": value})
 
 
 @pytest.mark.parametrize("trainer", ["shared", "independent", "simultaneous"])
