@@ -358,6 +358,17 @@ def exploitability_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> 
     return cells
 
 
+def exploitability_summary(rows: list[dict[str, Any]], axes: Sequence[str]) -> str:
+    """What a lens's claims rest on, for its answer: ``mean exploitability 0.41-0.80 per episode,
+    an approximate equilibrium in 0 of 8 cells``."""
+    cells = [cell for cell in exploitability_by_point(rows, axes).values() if cell["n"] > 0]
+    if not cells:
+        return "exploitability not measured"
+    means = [cell["mean"] for cell in cells]
+    equilibria = sum(cell["equilibrium"] for cell in cells)
+    return f"mean exploitability {min(means):.2f}-{max(means):.2f} per episode, an approximate equilibrium in {equilibria} of {len(cells)} cells"
+
+
 def fmt_exploitability(cell: Mapping[str, Any] | None) -> str:
     """``0.012 [0.008, 0.016]``, or with a *not eq.* mark above the tolerance."""
     if cell is None or cell["n"] == 0:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
-from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, bars, by_point, compare_pairs, learned_table, lens_verdict
+from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, bars, by_point, compare_pairs, exploitability_summary, learned_table, lens_verdict
 from labrace.envs.race_v0 import RaceConfig
 
 BASE_RATE = RaceConfig().coordination_rate
@@ -54,7 +54,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             f"catastrophe {catastrophe[(False, c)]['mean']:.2f} → {catastrophe[(True, c)]['mean']:.2f}, acts taken in {acts[(True, c)]['mean']:.0%} of episodes"
             for c in levels if (False, c) in racing and (True, c) in racing
         )
-        answer.append(f"{lens_title(lens)}, without → with the unilateral act: {means}.")
+        answer.append(f"{lens_title(lens)}, without → with the unilateral act: {means}; {exploitability_summary(runs, CELL)}.")
         details += [
             f"*Lens: {LENS_NAMES[lens]}.*",
             f"- labs race more where a unilateral act is possible (each coordination level): **{race_more}**",

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
-from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, learned_table, lens_verdict, pyplot, save, verdict
+from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, exploitability_summary, learned_table, lens_verdict, pyplot, save, verdict
 
 AXES = {
     "env": ("precipice_v0", "race_v0"), "num_labs": (2, 5), "information": ("none", "partial", "public"), "enmity": (0.2, 0.8),
@@ -87,7 +87,8 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
                 continue
             cells = sorted({tuple(r[a] for a in CELL) for r in runs})
             verdicts = {claim: lens_verdict(*compare_pairs(runs, CELL, "danger_rate", pairs, lens == "equilibrium")) for claim, pairs in _pairs(cells).items()}
-            answer.append(f"Learned `{env}`, {LENS_NAMES[lens]}: " + "; ".join(f"{claim}, more danger: **{v}**" for claim, v in verdicts.items()) + ".")
+            claims = "; ".join(f"{claim}, more danger: **{v}**" for claim, v in verdicts.items())
+            answer.append(f"Learned `{env}`, {LENS_NAMES[lens]}: {claims}; {exploitability_summary(runs, CELL)}.")
             metrics = {"danger": "danger_rate", "safety share": "share_safety"} if env == "race_v0" else {"disaster (learned)": "danger_rate", "theory (Nash)": "theory", "mean safety": "share_safety"}
             for row in runs:
                 row["theory"] = nash.get(tuple(row[a] for a in CELL)) if env == "precipice_v0" else None

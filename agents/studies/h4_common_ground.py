@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
-from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, heatmaps, learned_table
+from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, exploitability_summary, heatmaps, learned_table
 
 #: lever → the race_v0 scenario whose lever settings it applies (None: no lever)
 LEVERS = {
@@ -95,7 +95,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         found = ", ".join(f"`{lever}`" for lever in common_ground) or "none"
         answer.append(
             f"{lens_title(lens)}: common ground (lowers the catastrophe rate of at least one camp and raises neither's): {found}"
-            + (f"; {untested} lever(s) not tested (a cell is not an equilibrium)" if untested else "") + "."
+            + (f"; {untested} lever(s) not tested (a cell is not an equilibrium)" if untested else "") + f"; {exploitability_summary(runs, axes)}."
         )
         details += [f"*Lens: {LENS_NAMES[lens]}.* Each lever against no lever, per camp:", *lines, "", learned_table(runs, axes, METRICS), ""]
         for row in runs:

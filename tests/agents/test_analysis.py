@@ -227,3 +227,11 @@ def test_a_trend_test_is_spearmans_rho_with_a_permutation_p():
     rows = [{"m": m, "seed": s, "racing_index": v, "exploitability": 0.01 if m != 0.5 else 0.9} for m, values in ((0.1, [0.1, 0.12, 0.11]), (0.5, [0.2, 0.22, 0.21]), (0.9, [0.3, 0.33, 0.31])) for s, v in enumerate(values)]
     assert compare_trends(rows, ("m",), "racing_index", [[(0.1,), (0.5,), (0.9,)]], lambda p: p[0], False)[:2] == ([1], 0)
     assert compare_trends(rows, ("m",), "racing_index", [[(0.1,), (0.5,)]], lambda p: p[0], True)[:2] == ([], 1)  # one equilibrium cell left
+
+
+def test_an_exploitability_summary_gives_the_range_of_cell_means_and_the_equilibrium_cells():
+    from labrace.agents.studies.analysis import exploitability_summary
+
+    rows = [{"m": m, "seed": s, "exploitability": e} for m, values in ((0.1, [0.01, 0.03]), (0.5, [0.5, 0.7]), (0.9, [None, None])) for s, e in enumerate(values)]
+    assert exploitability_summary(rows, ("m",)) == "mean exploitability 0.02-0.60 per episode, an approximate equilibrium in 1 of 2 cells"
+    assert exploitability_summary(rows[-2:], ("m",)) == "exploitability not measured"

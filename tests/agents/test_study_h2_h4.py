@@ -48,6 +48,8 @@ def test_h2_equilibrium_claims_leave_out_exploitable_cells(tmp_path):
     self_play_lens = text.split("*Lens: self-play")[1]
     assert "**holds**" in self_play_lens  # where the self-play learners land: no equilibrium claim
     assert "0.400 [0.400, 0.400] *not eq.*" in text
+    # each lens's answer states what its claims rest on
+    assert text.splitlines()[0].count("mean exploitability 0.40-0.40 per episode, an approximate equilibrium in 0 of 4 cells") == 2
 
 
 def test_h3_states_the_precipice_theory_and_each_learned_lens(tmp_path):
@@ -80,7 +82,7 @@ def test_h4_names_the_levers_that_lower_catastrophe_for_one_camp_and_raise_it_fo
     rows = fake_rows("h4", tmp_path, race_chance)
     text = load_study("h4").analyse(rows, tmp_path)
     answer = text.splitlines()[0]
-    assert "common ground (lowers the catastrophe rate of at least one camp and raises neither's): `audits`, `all`." in answer
+    assert "common ground (lowers the catastrophe rate of at least one camp and raises neither's): `audits`, `all`; mean exploitability 0.01-0.01 per episode" in answer
     assert "- `audits`: catastrophe rate misuse_hawks **lower**" in text
     assert "accident_doves **higher**" in text.split("- `compute_cap`:")[1].splitlines()[0]
     assert (tmp_path / "heatmaps.png").exists()
