@@ -11,7 +11,10 @@ of each other lab, at low and at high accident concern x. Each cell is read thre
 * the **equilibrium lens**: one PPO learner per lab, all learning at once (the simultaneous
   trainer), each seeking its own best response;
 * the **team lens**: one PPO policy that every lab plays, every lab learning from the labs' mean
-  reward (what labs reach if they learn as one team).
+  reward (what labs reach if they learn as one team);
+* at the full budget also the **self-play lens**: one PPO policy that every lab plays, each lab
+  learning from its own reward (it seeks a symmetric equilibrium, and at 300k steps reaches one in
+  most cells: :data:`labrace.agents.studies.FULL_BUDGET_HYPERPARAMS`).
 
 Per cell and lens: the basin each seed ends in, with Wilson intervals; seed means of the racing
 index, catastrophe rate and welfare with t intervals; the learned profiles' exploitability over
@@ -31,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from labrace.agents.studies import LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
+from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
 from labrace.agents.studies.analysis import (
     ALPHA,
     BASINS,
@@ -54,7 +57,9 @@ from labrace.agents.studies.analysis import (
 
 LEVELS = (0.1, 0.5, 0.9)
 FULL_LEVELS = (0.1, 0.3, 0.5, 0.7, 0.9)
-AXES = {"misuse_concern": LEVELS, "distrust": LEVELS, "accident_concern": (0.2, 0.8), "lens": ("equilibrium", "team")}
+#: the self-play lens (one policy, each lab its own reward) learns at the full budget only: it reaches
+#: equilibria at 300k steps (FULL_BUDGET_HYPERPARAMS), not at the small budget's 60k
+AXES = {"misuse_concern": LEVELS, "distrust": LEVELS, "accident_concern": (0.2, 0.8), "lens": ("equilibrium", "team", "self-play")}
 CELL = ("misuse_concern", "distrust", "accident_concern")
 #: the theory layer's allocation grid and episodes per (focal, background) pair
 THEORY_STEP, THEORY_EPISODES, THEORY_SEED = 0.1, 100, 0
@@ -222,7 +227,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
                 f"{_trend_phrase(by_lens[lens], lens_cells)}; "
                 f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
             )
-    prices = learned_price(by_lens) if set(lenses) == {"equilibrium", "team"} else {}  # cell → permutation test
+    prices = learned_price(by_lens) if {"equilibrium", "team"} <= set(lenses) else {}  # cell → permutation test
     if prices:
         clear = sorted((c for c, test in prices.items() if test["p"] < ALPHA and test["difference"] > 0), key=lambda c: -prices[c]["difference"])
         largest = f"; largest at (m {clear[0][0]}, d {clear[0][1]}, x {clear[0][2]}): {prices[clear[0]]['difference']:+.2f}" if clear else ""
@@ -373,7 +378,7 @@ STUDY = Study(
     analyse=analyse,
     budgets={
         # learned: the whole 3 x 3 grid at both accident concerns, both lenses, 10 seeds a cell
-        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS),
-        "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10)), axes={"misuse_concern": FULL_LEVELS, "distrust": FULL_LEVELS}),
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"lens": ("equilibrium", "team")}),
+        "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10)), hyperparams=FULL_BUDGET_HYPERPARAMS, axes={"misuse_concern": FULL_LEVELS, "distrust": FULL_LEVELS}),
     },
 )

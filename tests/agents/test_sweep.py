@@ -76,7 +76,7 @@ def test_registered_studies_load_and_plan_their_grids(tmp_path):
     sizes = {name: len(sweep.plan(load_study(name), "small", tmp_path)) for name in list_studies()}
     assert sizes == {"canonical": 9 * 3, "h1": 36 * 10, "h2": 8 * 10, "h3": 8 * 10, "h4": 14 * 10}
     full = {name: len(sweep.plan(load_study(name), "full", tmp_path)) for name in list_studies()}
-    assert full == {"canonical": 9 * 5, "h1": 5 * 5 * 2 * 2 * 10, "h2": 8 * 10, "h3": 24 * 2 * 10, "h4": 21 * 2 * 10}
+    assert full == {"canonical": 9 * 5, "h1": 5 * 5 * 2 * 3 * 10, "h2": 8 * 10, "h3": 24 * 2 * 10, "h4": 21 * 2 * 10}
     with pytest.raises(ValueError, match="unknown study 'h9'"):
         load_study("h9")
     with pytest.raises(ValueError, match="unknown budget 'huge'"):
@@ -123,6 +123,22 @@ def test_each_lens_plans_its_own_learner(tmp_path):
     assert all("--trainer=shared" in run.argv and not any("team_reward" in a for a in run.argv) for run in self_play)
     with pytest.raises(ValueError, match="lens must be one of"):
         point_hyperparams({"lens": "solo"})
+
+
+def test_the_full_budget_trains_race_v0_with_wider_exploration_noise(tmp_path):
+    """FULL_BUDGET_HYPERPARAMS: at 300k steps a log-std of 1.0 lets learners reach equilibria."""
+    import ast
+
+    from labrace.agents.hyperparams import check_hyperparams
+
+    for name in ("h1", "h2", "h3", "h4"):
+        runs = [run for run in sweep.plan(load_study(name), "full", tmp_path) if "--env=race_v0" in run.argv]
+        assert runs and all(run.expected["hyperparams"]["policy_kwargs"] == {"net_arch": [64, 64], "log_std_init": 1.0} for run in runs)
+        hp = dict(arg[len("--hp=") :].split("=", 1) for arg in runs[0].argv if arg.startswith("--hp="))
+        check_hyperparams("ppo", {key: ast.literal_eval(value) for key, value in hp.items()})  # as train.py reads them
+    assert {run.point["lens"] for run in sweep.plan(load_study("h1"), "full", tmp_path)} == {"equilibrium", "team", "self-play"}
+    small = sweep.plan(load_study("h1"), "small", tmp_path)
+    assert all("policy_kwargs" not in run.expected["hyperparams"] for run in small)
 
 
 def test_local_sweep_skips_finished_runs_and_redoes_cut_off_ones(tmp_path, fake_train):
