@@ -25,8 +25,9 @@ the budget), the final exploitability and disaster rate, and the ratio of the tw
 baseline, three labs), where no closed form exists: the target is exploitability <= 0.05 per
 episode over the strategy set (a 0.1 grid of fixed allocations and every scripted baseline, 300
 paired episodes; labrace.agents.exploitability), for the default shared PPO settings against the
-study's small-budget settings (5 epochs of minibatches of 1024), training on the expected-rewards
-game (``train_overrides``) and the large-batch settings
+study's small-budget settings (5 epochs of minibatches of 1024), the study's full-budget settings
+(the same, with the policy's log-std starting at 1.0 instead of 0: wider exploration noise),
+training on the expected-rewards game (``train_overrides``) and the large-batch settings
 (256 games, minibatches of 8192, 4 epochs), whose steps per second are higher
 (benchmarks/ppo_throughput.py): which is faster to a *validated* result decides the study's settings.
 """
@@ -111,10 +112,11 @@ def main() -> None:
         default = get_hyperparams("race_v0", "ppo", "shared")
         large = get_hyperparams("race_v0", "ppo", "shared", {"n_envs": 256, "batch_size": 8192, "n_epochs": 4})
         expected = get_hyperparams("race_v0", "ppo", "shared", {"train_overrides": {"expected_rewards": True}})
-        from labrace.agents.studies import SMALL_BUDGET_HYPERPARAMS
+        from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, SMALL_BUDGET_HYPERPARAMS
 
         study = get_hyperparams("race_v0", "ppo", "shared", dict(SMALL_BUDGET_HYPERPARAMS["race_v0"]))
-        settings = {"default": default, "study (small budget)": study, "expected rewards": expected, "large batch": large}
+        wide = get_hyperparams("race_v0", "ppo", "shared", dict(FULL_BUDGET_HYPERPARAMS["race_v0"]))
+        settings = {"default": default, "study (small budget)": study, "study (full budget: log-std 1)": wide, "expected rewards": expected, "large batch": large}
     else:
         default = get_hyperparams("precipice_v0", "ppo", "shared")
         before = get_hyperparams("race_v0", "ppo", "shared", {"action_param": "direct", "learning_rate": 3e-4})  # the old shared PPO defaults
