@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from labrace.agents.hyperparams import get_hyperparams
+
 #: study name → module under labrace.agents.studies
 STUDY_MODULES = {
     "h1": "h1_cruel_tradeoff",
@@ -83,7 +85,13 @@ SMALL_BUDGET_HYPERPARAMS = {"race_v0": {"n_epochs": 5, "batch_size": 1024}}
 #: 10 at x = 0.2 (0.03-1.22; at log-std 0: 1.52-1.56 at (0.9, 0.9, 0.2)). At
 #: 60k steps the wider noise is more exploitable (equilibrium lens, 4 seeds: 1.07 against 0.81 at
 #: (0.1, 0.1, 0.8), 1.61 against 1.34 at (0.9, 0.9, 0.2)), so the small budget keeps the default.
-FULL_BUDGET_HYPERPARAMS = {"race_v0": {**SMALL_BUDGET_HYPERPARAMS["race_v0"], "policy_kwargs": {"net_arch": [64, 64], "log_std_init": 1.0}}}
+FULL_BUDGET_HYPERPARAMS = {
+    "race_v0": {
+        **SMALL_BUDGET_HYPERPARAMS["race_v0"],
+        # policy_kwargs replaces the default's whole dict: keep its network, widen the noise
+        "policy_kwargs": {**get_hyperparams("race_v0", "ppo", "shared")["policy_kwargs"], "log_std_init": 1.0},
+    }
+}
 
 
 @dataclass(frozen=True)

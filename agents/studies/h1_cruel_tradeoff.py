@@ -229,8 +229,9 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             )
     prices = learned_price(by_lens) if {"equilibrium", "team"} <= set(lenses) else {}  # cell → permutation test
     if prices:
-        clear = sorted((c for c, test in prices.items() if test["p"] < ALPHA and test["difference"] > 0), key=lambda c: -prices[c]["difference"])
-        largest = f"; largest at (m {clear[0][0]}, d {clear[0][1]}, x {clear[0][2]}): {prices[clear[0]]['difference']:+.2f}" if clear else ""
+        clear = [c for c, test in prices.items() if test["p"] < ALPHA and test["difference"] > 0]
+        top = max(clear, key=lambda c: prices[c]["difference"], default=None)
+        largest = f"; largest at (m {top[0]}, d {top[1]}, x {top[2]}): {prices[top]['difference']:+.2f}" if top else ""
         learned.append(
             f"The learned price of the race (the team policy's welfare minus the equilibrium learners', per episode) is clearly positive "
             f"in {len(clear)} of {len(prices)} cells (permutation p < {ALPHA}){largest}."
