@@ -6,7 +6,7 @@
     python train.py train --algo dqn --set action_type=discrete
     python train.py evaluate results/<run> --scenario misuse_hawks --episodes 2000
     python train.py compare results/<run-a> results/<run-b>
-    python train.py sweep all --budget small   # the reference study → results/REPORT.md (~15 min)
+    python train.py sweep all --budget small   # the reference study → results/REPORT.md (~55 min on 2 cores)
 
 One readable path from arguments to results (in the manner of CleanRL): arguments → validated
 config (the env's own checks; a bad value exits 2 with one line naming it) → trainer
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs with the local backend")
     sweep.add_argument("--out", default=str(RESULTS / "studies"), help="folder of the run folders (<out>/<budget>/<study>/<point>-s<seed>)")
-    sweep.add_argument("--report", default=str(RESULTS / "REPORT.md"), help="the report whose study sections are updated from the finished runs")
+    sweep.add_argument("--report", default=None, help="the report whose study sections are updated from the finished runs (default: results/REPORT.md for the small budget, results/REPORT-full.md for the full one)")
     sweep.add_argument("--report-only", action="store_true", help="do not train; update the report from the runs already finished")
     sweep.add_argument("--replace", action="store_true", help="replace report sections even with fewer finished runs than they hold (by default such sections are kept)")
     sweep.set_defaults(func=cmd_sweep)
@@ -813,6 +813,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from labrace.agents.studies import list_studies, load_study
 
     check_minimums(("--workers", args.workers, 1))
+    report = Path(args.report) if args.report else sweep.report_path(RESULTS, args.budget)
+    try:
+        sweep.check_report_budget(report, args.budget)  # before training, not after it
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     names = list_studies() if args.study == "all" else [args.study]
     out, failed = Path(args.out), []
     todo = []
@@ -840,7 +845,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 print(f"\ninterrupted: the workers are stopped; finished runs are kept, and the same command runs the {bar.total - bar.n} left", file=sys.stderr)
                 return 130
-    report, kept = sweep.write_report(list_studies(), args.budget, out, Path(args.report), replace=args.replace)
+    report, kept = sweep.write_report(list_studies(), args.budget, out, report, replace=args.replace)
     for heading in kept:
         print(f"kept the section '{heading}' of {report}: it holds more finished runs than this sweep found (--replace replaces it)")
     print(f"report: {report}")

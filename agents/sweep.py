@@ -365,14 +365,31 @@ def section_size(text: str) -> int | None:
     return len(rows) if rows else None
 
 
+def report_path(results: Path, budget: str) -> Path:
+    """Where a budget's report lives: ``REPORT.md`` (the small budget, the committed reference) or
+    ``REPORT-<budget>.md``: the budgets never share a file."""
+    return results / ("REPORT.md" if budget == "small" else f"REPORT-{budget}.md")
+
+
+def check_report_budget(report: Path, budget: str) -> None:
+    """Refuse (ValueError) a report that says it was written from another budget: its sections
+    would be mixed with this budget's. A sweep checks this before it trains."""
+    match = re.search(r"^Budget `([^`]+)`", report.read_text(), flags=re.MULTILINE) if report.exists() else None
+    if match and match.group(1) != budget:
+        raise ValueError(f"{report} is the report of the {match.group(1)!r} budget; write the {budget!r} budget's to its own file (--report; default {report_path(report.parent, budget).name})")
+
+
 def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, replace: bool = False) -> tuple[Path, list[str]]:
     """Update REPORT.md (atomically) with a section per study and one on the committed policies.
 
     A section is replaced only by one built from at least as many finished runs (or, for the
     policies, as many table rows) as it holds, unless ``replace``: a sweep on a clean clone, or of
     one study, leaves the other sections as they were. Sections this function does not write are
-    kept. Returns the report's path and the headings of the sections it kept for holding more.
+    kept. A report written from another budget is refused (ValueError): its sections would be mixed
+    with this budget's. Returns the report's path and the headings of the sections it kept for
+    holding more.
     """
+    check_report_budget(report, budget)
     old_text = report.read_text() if report.exists() else ""
     _, old_sections = report_sections(old_text)
     kept: list[str] = []

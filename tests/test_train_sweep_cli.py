@@ -37,3 +37,21 @@ def test_a_sweep_on_a_clean_clone_leaves_the_committed_report_as_it_is(tmp_path)
     assert done.returncode == 0, done.stderr
     assert report.read_bytes() == committed.read_bytes()
     assert "kept the section 'H1" in done.stdout and "--replace" in done.stdout
+
+
+def test_each_budget_writes_its_own_report(tmp_path):
+    done = run("sweep", "all", "--budget", "full", "--report-only", "--out", "studies", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    full = tmp_path / "results" / "REPORT-full.md"
+    assert full.read_text().count("Budget `full`") == 1 and "python train.py sweep h1 --budget full" in full.read_text()
+    assert not (tmp_path / "results" / "REPORT.md").exists()  # the small budget's report is not touched
+
+
+def test_a_sweep_refuses_another_budgets_report_before_it_trains(tmp_path):
+    report = tmp_path / "REPORT.md"
+    report.write_bytes((Path(TRAIN).parent / "results" / "REPORT.md").read_bytes())  # the small budget's
+    done = run("sweep", "h2", "--budget", "full", "--out", "studies", "--report", "REPORT.md", cwd=tmp_path)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "report of the 'small' budget" in done.stderr and "--report" in done.stderr and "REPORT-full.md" in done.stderr
+    assert not (tmp_path / "studies").exists()  # refused before any run started
+    assert report.read_bytes() == (Path(TRAIN).parent / "results" / "REPORT.md").read_bytes()
