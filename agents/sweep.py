@@ -423,7 +423,7 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
     parts = [
         "# labrace reference study",
         "",
-        f"Budget `{budget}`; written {datetime.date.today().isoformat()} by `python train.py sweep all --budget {budget}` "
+        f"Budget `{budget}`; written {datetime.date.today().isoformat()} by `python train.py sweep <study> --budget {budget}` "
         f"(runs under `{out.as_posix()}/{budget}/`). "
         "Every verdict below is computed from the runs by the study's own file under `agents/studies/` "
         "(*holds*: every comparison goes the hypothesised way by a two-sided permutation test on the seeds' values at 0.05; "
