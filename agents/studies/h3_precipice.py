@@ -118,10 +118,13 @@ def _plot(rows: list[dict[str, Any]], nash: dict[tuple, float], path: Path) -> N
                 if lens == "theory (Nash)":
                     ax.plot(labs, [nash[(n, info, enmity)] for n in labs], ls=":", marker=".", label=f"info {info}, e {enmity}")
                     continue
-                entries = [table[(n, info, enmity)] for n in labs]
+                finished = [n for n in labs if (n, info, enmity) in table]  # a sweep in progress lacks some cells
+                if not finished:
+                    continue
+                entries = [table[(n, info, enmity)] for n in finished]
                 means = [c["mean"] for c in entries]
                 errors = [[c["mean"] - c["lo"] for c in entries], [c["hi"] - c["mean"] for c in entries]]
-                ax.errorbar(labs, means, yerr=errors, marker="o", capsize=3, label=f"info {info}, e {enmity}")
+                ax.errorbar(finished, means, yerr=errors, marker="o", capsize=3, label=f"info {info}, e {enmity}")
         ax.set_title(f"{env}: {lens}", fontsize=9)
         ax.set_xlabel("number of labs")
         ax.set_ylabel("disaster / catastrophe rate")

@@ -78,24 +78,32 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         camps = [s for s in CAMPS if any(r["scenario"] == s for r in runs)]
         catastrophe = by_point(runs, axes, "catastrophe_rate")
         claim = lens == "equilibrium"
-        common_ground, untested, lines = [], 0, []
+        common_ground, untested, unfinished, lines = [], 0, 0, []
         for lever in (name for name in LEVERS if name != "none" and any(r["lever"] == name for r in runs)):
-            safety = {s: _direction(runs, "catastrophe_rate", s, lever, claim) for s in camps}
-            welfare = {s: _direction(runs, "welfare", s, lever, claim) for s in camps}
-            racing = _direction(runs, "racing_index", "misuse_hawks", lever, claim) if "misuse_hawks" in camps else None
-            if any(v is None for v in safety.values()):
+            # a camp is compared only once both of its cells have finished runs (a sweep in progress)
+            pair = [s for s in camps if (s, "none") in catastrophe and (s, lever) in catastrophe]
+            safety = {s: _direction(runs, "catastrophe_rate", s, lever, claim) for s in pair}
+            welfare = {s: _direction(runs, "welfare", s, lever, claim) for s in pair}
+            racing = _direction(runs, "racing_index", "misuse_hawks", lever, claim) if "misuse_hawks" in pair else None
+            if len(pair) < len(camps):
+                unfinished += 1
+            elif any(v is None for v in safety.values()):
                 untested += 1
             elif -1 in safety.values() and 1 not in safety.values():
                 common_ground.append(lever)
+            missing = [s for s in camps if s not in pair]
             lines.append(
-                f"- `{lever}`: catastrophe rate " + ", ".join(f"{s} **{_says(safety[s])}** ({catastrophe[(s, 'none')]['mean']:.2f} → {catastrophe[(s, lever)]['mean']:.2f})" for s in camps)
-                + (f"; racing index of the misuse hawks **{_says(racing)}**" if "misuse_hawks" in camps else "")
-                + "; welfare " + ", ".join(f"{s} **{_says(welfare[s])}**" for s in camps)
+                f"- `{lever}`: catastrophe rate " + ", ".join(f"{s} **{_says(safety[s])}** ({catastrophe[(s, 'none')]['mean']:.2f} → {catastrophe[(s, lever)]['mean']:.2f})" for s in pair)
+                + (f"; racing index of the misuse hawks **{_says(racing)}**" if "misuse_hawks" in pair else "")
+                + ("; welfare " + ", ".join(f"{s} **{_says(welfare[s])}**" for s in pair) if pair else "")
+                + (f"{'; ' if pair else ''}{', '.join(missing)}: no finished runs in one of the two cells yet" if missing else "")
             )
         found = ", ".join(f"`{lever}`" for lever in common_ground) or "none"
         answer.append(
             f"{lens_title(lens)}: common ground (lowers the catastrophe rate of at least one camp and raises neither's): {found}"
-            + (f"; {untested} lever(s) not tested (a cell is not an equilibrium)" if untested else "") + f"; {exploitability_summary(runs, axes)}."
+            + (f"; {untested} lever(s) not tested (a cell is not an equilibrium)" if untested else "")
+            + (f"; {unfinished} lever(s) not yet compared in every camp (runs not finished)" if unfinished else "")
+            + f"; {exploitability_summary(runs, axes)}."
         )
         details += [f"*Lens: {LENS_NAMES[lens]}.* Each lever against no lever, per camp:", *lines, "", learned_table(runs, axes, METRICS), ""]
         for row in runs:

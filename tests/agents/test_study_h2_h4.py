@@ -102,3 +102,22 @@ def test_the_small_budgets_train_ten_seeds_a_cell_with_cheaper_race_v0_updates_a
         assert all("--hp=n_epochs=5" in r.argv and "--hp=batch_size=1024" in r.argv for r in runs if "--env=race_v0" in r.argv)
         assert all(r.expected["hyperparams"] == {"n_epochs": 5, "batch_size": 1024, **point_hyperparams(r.point)} for r in runs if "--env=race_v0" in r.argv)
         assert all("--exploitability-episodes=100" in r.argv and r.expected["exploitability_episodes"] == 100 for r in runs)
+
+
+def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(tmp_path):
+    """A long sweep is resumed over several sessions and its report regenerated in between
+    (``--report-only``): an analysis of the runs finished so far, in the order the sweep runs them
+    (longest first), names what is missing instead of failing."""
+    for name in ("h2", "h3", "h4"):
+        study = load_study(name)
+        order = {(tuple(run.point.items()), run.seed): i for i, run in enumerate(sweep.longest_first(sweep.plan(study, "full", tmp_path)))}
+        rows = sorted(fake_rows(name, tmp_path, lambda p: 0.5), key=lambda r: order[(tuple((a, r[a]) for a in study.axes), r["seed"])])
+        for finished in (1, len(rows) // 10, len(rows) // 3, len(rows) * 4 // 5):
+            text = study.analyse([dict(r) for r in rows[:finished]], tmp_path / f"{name}-{finished}")
+            assert text.startswith("**Answer.**")
+    # H4 with the hawks' no-lever and audits cells and only the doves' no-lever cell finished
+    rows = [r for r in fake_rows("h4", tmp_path, lambda p: 0.5) if r["lens"] == "self-play" and (r["lever"] == "none" or (r["lever"], r["scenario"]) == ("audits", "misuse_hawks"))]
+    rows = [r for r in rows if r["scenario"] != "cruel_tradeoff"]
+    text = load_study("h4").analyse(rows, tmp_path)
+    assert "1 lever(s) not yet compared in every camp (runs not finished)" in text.splitlines()[0]
+    assert "accident_doves: no finished runs in one of the two cells yet" in text.split("- `audits`:")[1].splitlines()[0]
