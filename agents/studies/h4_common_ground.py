@@ -75,7 +75,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     answer, details = [], []
     for lens in (lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)):
         runs = [r for r in rows if r["lens"] == lens]
-        camps = [s for s in CAMPS if any(r["scenario"] == s for r in runs)]
+        camps = list(CAMPS)  # both camps, also while a sweep in progress has runs of one only
         catastrophe = by_point(runs, axes, "catastrophe_rate")
         claim = lens == "equilibrium"
         common_ground, untested, unfinished, lines = [], 0, 0, []

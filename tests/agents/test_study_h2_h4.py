@@ -121,3 +121,7 @@ def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(tmp_path):
     text = load_study("h4").analyse(rows, tmp_path)
     assert "1 lever(s) not yet compared in every camp (runs not finished)" in text.splitlines()[0]
     assert "accident_doves: no finished runs in one of the two cells yet" in text.split("- `audits`:")[1].splitlines()[0]
+    # a lens with runs of the hawks only names no common ground: the doves are not compared yet
+    hawks_only = [r for r in rows if r["scenario"] == "misuse_hawks"]
+    answer = load_study("h4").analyse(hawks_only, tmp_path).splitlines()[0]
+    assert "raises neither's): none; 1 lever(s) not yet compared in every camp (runs not finished)" in answer
