@@ -75,23 +75,23 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     answer, details = [], []
     for lens in (lens for lens in AXES["lens"] if any(r["lens"] == lens for r in rows)):
         runs = [r for r in rows if r["lens"] == lens]
-        camps = list(CAMPS)  # both camps, also while a sweep in progress has runs of one only
         catastrophe = by_point(runs, axes, "catastrophe_rate")
         claim = lens == "equilibrium"
         common_ground, untested, unfinished, lines = [], 0, 0, []
         for lever in (name for name in LEVERS if name != "none" and any(r["lever"] == name for r in runs)):
-            # a camp is compared only once both of its cells have finished runs (a sweep in progress)
-            pair = [s for s in camps if (s, "none") in catastrophe and (s, lever) in catastrophe]
+            # a camp is compared only once both of its cells have finished runs (a sweep in progress);
+            # common ground needs both camps, also while one has no runs yet
+            pair = [s for s in CAMPS if (s, "none") in catastrophe and (s, lever) in catastrophe]
+            missing = [s for s in CAMPS if s not in pair]
             safety = {s: _direction(runs, "catastrophe_rate", s, lever, claim) for s in pair}
             welfare = {s: _direction(runs, "welfare", s, lever, claim) for s in pair}
             racing = _direction(runs, "racing_index", "misuse_hawks", lever, claim) if "misuse_hawks" in pair else None
-            if len(pair) < len(camps):
+            if missing:
                 unfinished += 1
             elif any(v is None for v in safety.values()):
                 untested += 1
             elif -1 in safety.values() and 1 not in safety.values():
                 common_ground.append(lever)
-            missing = [s for s in camps if s not in pair]
             lines.append(
                 f"- `{lever}`: catastrophe rate " + ", ".join(f"{s} **{_says(safety[s])}** ({catastrophe[(s, 'none')]['mean']:.2f} → {catastrophe[(s, lever)]['mean']:.2f})" for s in pair)
                 + (f"; racing index of the misuse hawks **{_says(racing)}**" if "misuse_hawks" in pair else "")
