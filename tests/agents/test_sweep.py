@@ -225,6 +225,37 @@ def test_a_run_is_finished_by_its_content_however_the_path_is_spelled(tmp_path, 
     assert not runs[0].finished and runs[1].finished
 
 
+def test_a_run_of_only_what_git_keeps_is_finished_and_reported(tmp_path, fake_train):
+    """A full-budget sweep lasts hours: its runs' config.json and metrics.json are committed (the
+    rest is not), and a clean clone holding only those two files per run counts the runs as finished
+    and reports them, so the sweep resumes where the last commit left it."""
+    study = tiny_study()
+    runs = sweep.plan(study, "small", tmp_path)
+    sweep.run_local(runs, fake_train, workers=1)
+    for run in runs:
+        (run.run_dir / "episodes.csv").write_text("bulk")
+        for path in run.run_dir.iterdir():
+            if path.name not in ("config.json", "metrics.json"):
+                path.unlink()
+    assert all(run.finished for run in runs)
+    assert len(sweep.collect(study, "small", tmp_path)) == len(runs)
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git checkout")
+def test_git_keeps_a_full_budget_runs_config_and_metrics_and_nothing_else():
+    def ignored(path: str) -> bool:
+        return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0
+
+    run = "results/studies/full/h4/scenario-misuse_hawks_lever-none_lens-equilibrium-s0"
+    assert not ignored(f"{run}/config.json") and not ignored(f"{run}/metrics.json")
+    assert not ignored("results/studies/full/h4/heatmaps.png")
+    bulk = (
+        f"{run}/models/model.zip", f"{run}/episodes.csv", f"{run}/monitor.csv", f"{run}/training.json", f"{run}/tb/PPO_1/events",
+        "results/studies/full/h4/logs/x-s0.log", "results/studies/small/h4/x-s0/metrics.json", "results/studies/small/h4/x-s0/config.json",
+    )  # fmt: skip
+    assert [path for path in bulk if not ignored(path)] == []
+
+
 def test_the_report_keeps_sections_that_hold_more_runs_unless_replaced(tmp_path, fake_train):
     study = tiny_study()
     report = tmp_path / "REPORT.md"
