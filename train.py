@@ -845,7 +845,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 print(f"\ninterrupted: the workers are stopped; finished runs are kept, and the same command runs the {bar.total - bar.n} left", file=sys.stderr)
                 return 130
-    report, kept = sweep.write_report(list_studies(), args.budget, out, report, replace=args.replace)
+    report, kept = sweep.write_report(list_studies(), args.budget, out, report, replace=args.replace, swept=names)
     for heading in kept:
         print(f"kept the section '{heading}' of {report}: it holds more finished runs than this sweep found (--replace replaces it)")
     print(f"report: {report}")

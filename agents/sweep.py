@@ -23,7 +23,7 @@ import json
 import multiprocessing
 import re
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -379,13 +379,16 @@ def check_report_budget(report: Path, budget: str) -> None:
         raise ValueError(f"{report} is the report of the {match.group(1)!r} budget; write the {budget!r} budget's to its own file (--report; default {report_path(report.parent, budget).name})")
 
 
-def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, replace: bool = False) -> tuple[Path, list[str]]:
+def write_report(
+    studies: Sequence[str], budget: str, out: Path, report: Path, replace: bool = False, swept: Collection[str] | None = None
+) -> tuple[Path, list[str]]:
     """Update REPORT.md (atomically) with a section per study and one on the committed policies.
 
     A section is replaced only by one built from at least as many finished runs (or, for the
-    policies, as many table rows) as it holds, unless ``replace``: a sweep on a clean clone, or of
-    one study, leaves the other sections as they were. Sections this function does not write are
-    kept. A report written from another budget is refused (ValueError): its sections would be mixed
+    policies, as many table rows) as it holds, unless ``replace``: a sweep on a clean clone leaves
+    the other sections as they were. A study not in ``swept`` (the studies this command swept; None:
+    every one) whose section the report already has is left as it is, figures and all: a sweep of
+    H4 does not redraw H1. Sections this function does not write are kept. A report written from another budget is refused (ValueError): its sections would be mixed
     with this budget's. Returns the report's path and the headings of the sections it kept for
     holding more.
     """
@@ -414,6 +417,9 @@ def write_report(studies: Sequence[str], budget: str, out: Path, report: Path, r
         new_sections[heading] = choose(heading, len(finished_policies), lambda: policies_section(policies))
     for name in studies:
         study = load_study(name)
+        if swept is not None and name not in swept and f"## {study.title}" in old_sections:
+            new_sections[f"## {study.title}"] = old_sections[f"## {study.title}"]
+            continue
         rows = collect(study, budget, out)
         new_sections[f"## {study.title}"] = choose(f"## {study.title}", len(rows), lambda study=study, rows=rows: section(study, budget, out, rows))
     for heading, text in old_sections.items():  # sections of other studies, or written by hand

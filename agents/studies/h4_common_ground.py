@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
-from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, exploitability_summary, heatmaps, learned_table
+from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, exploitability_by_point, exploitability_summary, heatmaps, learned_table
 
 #: lever → the race_v0 scenario whose lever settings it applies (None: no lever)
 LEVERS = {
@@ -70,6 +70,15 @@ def _says(sign: int | None) -> str:
     return "not tested (not an equilibrium)" if sign is None else DIRECTION[sign]
 
 
+def _with_exploitability(lever: str, exploit: dict[tuple, dict[str, Any]]) -> str:
+    """A common-ground lever with its camps' exploitability, so a lever that "works" only where the
+    learners are far from an equilibrium (a stall, say) reads as such: "`audits` (exploitability
+    0.52 misuse_hawks, 0.86 accident_doves: not eq.)"."""
+    cells = [exploit[(camp, lever)] for camp in CAMPS]
+    values = ", ".join(f"{cell['mean']:.2f} {camp}" for camp, cell in zip(CAMPS, cells))
+    return f"`{lever}` (exploitability {values}{'' if all(cell['equilibrium'] for cell in cells) else ': not eq.'})"
+
+
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     axes = ("scenario", "lever")
     answer, details = [], []
@@ -98,7 +107,8 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
                 + ("; welfare " + ", ".join(f"{s} **{_says(welfare[s])}**" for s in pair) if pair else "")
                 + (f"{'; ' if pair else ''}{', '.join(missing)}: no finished runs in one of the two cells yet" if missing else "")
             )
-        found = ", ".join(f"`{lever}`" for lever in common_ground) or "none"
+        exploit = exploitability_by_point(runs, axes)
+        found = ", ".join(_with_exploitability(lever, exploit) for lever in common_ground) or "none"
         answer.append(
             f"{lens_title(lens)}: common ground (lowers the catastrophe rate of at least one camp and raises neither's): {found}"
             + (f"; {untested} lever(s) not tested (a cell is not an equilibrium)" if untested else "")

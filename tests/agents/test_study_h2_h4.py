@@ -82,10 +82,26 @@ def test_h4_names_the_levers_that_lower_catastrophe_for_one_camp_and_raise_it_fo
     rows = fake_rows("h4", tmp_path, race_chance)
     text = load_study("h4").analyse(rows, tmp_path)
     answer = text.splitlines()[0]
-    assert "common ground (lowers the catastrophe rate of at least one camp and raises neither's): `audits`, `all`; mean exploitability 0.01-0.01 per episode" in answer
+    assert (
+        "common ground (lowers the catastrophe rate of at least one camp and raises neither's): "
+        "`audits` (exploitability 0.01 misuse_hawks, 0.01 accident_doves), `all` (exploitability 0.01 misuse_hawks, 0.01 accident_doves); "
+        "mean exploitability 0.01-0.01 per episode"
+    ) in answer
     assert "- `audits`: catastrophe rate misuse_hawks **lower**" in text
     assert "accident_doves **higher**" in text.split("- `compute_cap`:")[1].splitlines()[0]
     assert (tmp_path / "heatmaps.png").exists()
+
+
+def test_h4_common_ground_of_the_self_play_lens_says_where_its_cells_are_not_equilibria(tmp_path):
+    """Self-play claims are not held to the equilibrium gate, so each lever of its common ground
+    carries its camps' exploitability: a lever that lowers catastrophe only in a learner's stall
+    reads as *not eq.*"""
+    rows = fake_rows("h4", tmp_path, lambda p: 0.05 if p["lever"] == "audits" else 0.95)
+    for row in rows:
+        if row["lever"] == "audits" and row["scenario"] == "accident_doves":
+            row["exploitability"] = 1.5
+    answer = load_study("h4").analyse(rows, tmp_path).splitlines()[0].split("Self-play learners")[1]
+    assert "`audits` (exploitability 0.01 misuse_hawks, 1.50 accident_doves: not eq.)" in answer
 
 
 def test_h4_equilibrium_lens_does_not_test_exploitable_cells(tmp_path):

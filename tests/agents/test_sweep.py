@@ -350,6 +350,35 @@ def test_a_kept_section_is_copied_as_it_was_beside_a_replaced_one(tmp_path, fake
     assert kept == ["empty"] and "4 of 4 finished" in text and kept_text in text
 
 
+def test_a_sweep_of_one_study_leaves_the_other_studies_sections_and_figures_as_they_are(tmp_path, fake_train):
+    """``sweep h4`` rewrites H4's section and figures, not H1's: those come from H1's runs, which may
+    be another machine's (or not there at all), and the report holds them as they were committed."""
+    done, other = tiny_study(), Study(**{**tiny_study().__dict__, "name": "other", "title": "other"})
+    sweep.run_local(sweep.plan(done, "small", tmp_path / "out"), fake_train, workers=1)
+    sweep.run_local(sweep.plan(other, "small", tmp_path / "out"), fake_train, workers=1)
+    drawn: list[str] = []
+
+    def analyse(name):
+        return lambda rows, out: drawn.append(name) or f"analysis of {name}"
+
+    studies = {"tiny": Study(**{**done.__dict__, "analyse": analyse("tiny")}), "other": Study(**{**other.__dict__, "analyse": analyse("other")})}
+    report = tmp_path / "REPORT.md"
+    committed = "## other\n\n*Runs.* 4 of 4 finished (committed).\n\nthe committed analysis"
+    report.write_text(f"# old\n\n## tiny\n\n*Runs.* 0 of 4 finished.\n\n{committed}\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sweep, "load_study", studies.get)
+        sweep.write_report(["tiny", "other"], "small", tmp_path / "out", report, swept=["tiny"])
+    text = report.read_text()
+    assert drawn == ["tiny"] and "analysis of tiny" in text and committed in text
+    assert text.index("## tiny") < text.index("## other")  # the sections keep the studies' order
+    # a study the report has no section for yet gets one (a new report lists every study)
+    fresh = tmp_path / "FRESH.md"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sweep, "load_study", studies.get)
+        sweep.write_report(["tiny", "other"], "small", tmp_path / "out", fresh, swept=["tiny"])
+    assert "analysis of tiny" in fresh.read_text() and "analysis of other" in fresh.read_text()
+
+
 def test_a_sweep_of_every_study_runs_the_longest_runs_first(tmp_path):
     """One pool for every study, the long runs first (the longest-processing-time rule): the
     precipice learners of the canonical study, then one-model-per-lab race_v0 runs, then shared ones;
