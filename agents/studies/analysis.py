@@ -428,9 +428,12 @@ def compare_trends(
 
 def lens_verdict(signs: Sequence[int], left_out: int, expected: int = 1) -> str:
     """``verdict`` of the tested pairs, saying how many were left out as not equilibria; with every
-    pair left out: ``not tested``."""
+    pair left out: ``not tested``; with no pair at all (cells without finished runs): ``not yet
+    compared``."""
     if not signs and left_out:
         return f"not tested (all {left_out} comparisons left out: a cell is not an equilibrium)"
+    if not signs:  # a sweep in progress: no pair has finished runs in both of its cells yet
+        return "not yet compared (runs not finished)"
     text = verdict(signs, expected)
     return text + (f"; {left_out} comparison(s) left out (not an equilibrium)" if left_out else "")
 

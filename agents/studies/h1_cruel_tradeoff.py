@@ -245,7 +245,9 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     # --- verdicts: tests of differences, per lens; equilibrium claims only from equilibrium cells --
     for lens in lenses:
         claim = lens == "equilibrium"
-        corners = [((ms[-1], ds[-1], x), (ms[0], ds[0], x)) for x in xs]  # the hawk corner against the dove corner
+        # the hawk corner against the dove corner (none while a sweep in progress has one corner)
+        corners = [((ms[-1], ds[-1], x), (ms[0], ds[0], x)) for x in xs] if (ms[-1], ds[-1]) != (ms[0], ds[0]) else []
+        where_corners = f"at (misuse {ms[-1]}, distrust {ds[-1]}) than at (misuse {ms[0]}, distrust {ds[0]})" if corners else "in the hawk corner than in the dove corner"
         accident = [((m, d, xs[-1]), (m, d, xs[0])) for m in ms for d in ds] if len(xs) > 1 else []
         layers = [[c for c in cells if c[2] == x] for x in xs]  # one trend per accident concern
         trends = []
@@ -260,7 +262,7 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         lines += [
             f"*Lens: {LENS_NAMES[lens]}.*",
             *trends,
-            f"- racing index higher at (misuse {ms[-1]}, distrust {ds[-1]}) than at (misuse {ms[0]}, distrust {ds[0]}), at each accident concern: "
+            f"- racing index higher {where_corners}, at each accident concern: "
             f"**{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'racing_index', corners, claim))}**",
             f"- catastrophe rate higher there too: **{lens_verdict(*compare_pairs(by_lens[lens], CELL, 'catastrophe_rate', corners, claim))}**",
             f"- higher accident concern ({xs[-1]} vs {xs[0]}) lowers the racing index, cell by cell: "

@@ -151,3 +151,13 @@ def test_a_trend_across_the_grid_is_tested_per_accident_concern(cached):
     equilibrium_lens = text.split("*Lens: equilibrium")[1].split("*Lens:")[0]
     trend = next(line for line in equilibrium_lens.splitlines() if "the racing index rises" in line)
     assert "**holds; 1 comparison(s) left out (not an equilibrium)**" in trend  # the two corners at 0.2; 0.8 left out
+
+
+def test_a_sweep_in_progress_with_one_cell_compares_no_cell_with_itself(cached):
+    """The full budget's H1 is committed in parts: a report of its first cell says the corners are
+    not yet compared, instead of testing the cell against itself (and finding no difference)."""
+    rows = [r for r in fake_rows() if (r["misuse_concern"], r["distrust"], r["lens"]) == (0.1, 0.1, "equilibrium")]
+    text = analyse(rows, cached)
+    assert "than at (misuse 0.1, distrust 0.1)" not in text
+    assert "- catastrophe rate higher there too: **not yet compared (runs not finished)**" in text
+    assert "lowers the racing index, cell by cell: **fails (no clear difference)**" in text  # 0.8 against 0.2: both finished
