@@ -161,3 +161,16 @@ def test_a_sweep_in_progress_with_one_cell_compares_no_cell_with_itself(cached):
     assert "than at (misuse 0.1, distrust 0.1)" not in text
     assert "- catastrophe rate higher there too: **not yet compared (runs not finished)**" in text
     assert "lowers the racing index, cell by cell: **fails (no clear difference)**" in text  # 0.8 against 0.2: both finished
+
+
+def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(cached, tmp_path):
+    """A report of H1's runs finished so far, in the order a sweep runs them (longest first), at a
+    tenth, a third and four fifths of them: an answer first, whatever is missing."""
+    from labrace.agents import sweep
+    from labrace.agents.studies import load_study
+
+    order = {(tuple(run.point.items()), run.seed): i for i, run in enumerate(sweep.longest_first(sweep.plan(load_study("h1"), "small", tmp_path)))}
+    rows = sorted(fake_rows(), key=lambda r: order[(tuple((a, r[a]) for a in AXES), r["seed"])])
+    for finished in (1, len(rows) // 10, len(rows) // 3, len(rows) * 4 // 5):
+        text = analyse([dict(r) for r in rows[:finished]], cached)
+        assert text.startswith("**Answer (theory")
