@@ -388,9 +388,9 @@ def write_report(
     policies, as many table rows) as it holds, unless ``replace``: a sweep on a clean clone leaves
     the other sections as they were. A study not in ``swept`` (the studies this command swept; None:
     every one) whose section the report already has is left as it is, figures and all: a sweep of
-    H4 does not redraw H1. Sections this function does not write are kept. A report written from another budget is refused (ValueError): its sections would be mixed
-    with this budget's. Returns the report's path and the headings of the sections it kept for
-    holding more.
+    H4 does not redraw H1. Sections this function does not write are kept. A report written from
+    another budget is refused (ValueError): its sections would be mixed with this budget's. Returns
+    the report's path and the headings of the sections it kept for holding more.
     """
     check_report_budget(report, budget)
     old_text = report.read_text() if report.exists() else ""
@@ -417,11 +417,12 @@ def write_report(
         new_sections[heading] = choose(heading, len(finished_policies), lambda: policies_section(policies))
     for name in studies:
         study = load_study(name)
-        if swept is not None and name not in swept and f"## {study.title}" in old_sections:
-            new_sections[f"## {study.title}"] = old_sections[f"## {study.title}"]
+        heading = f"## {study.title}"
+        if swept is not None and name not in swept and heading in old_sections:
+            new_sections[heading] = old_sections[heading]
             continue
         rows = collect(study, budget, out)
-        new_sections[f"## {study.title}"] = choose(f"## {study.title}", len(rows), lambda study=study, rows=rows: section(study, budget, out, rows))
+        new_sections[heading] = choose(heading, len(rows), lambda study=study, rows=rows: section(study, budget, out, rows))
     for heading, text in old_sections.items():  # sections of other studies, or written by hand
         new_sections.setdefault(heading, text)
     if old_text and all(new_sections.get(h) == t for h, t in old_sections.items()) and len(new_sections) == len(old_sections):
