@@ -326,6 +326,14 @@ def trend_test(cells: Sequence[tuple[float, Sequence[float]]], seed: int = 0, n_
     return test
 
 
+def fmt_trend(test: Mapping[str, float]) -> str:
+    """``rho +0.45, p 0.0002``, or, where every value (or score) is the same and Spearman's rho is
+    undefined, ``no variation``."""
+    if math.isnan(test["p"]):
+        return "no variation"
+    return f"rho {test['rho']:+.2f}, p {test['p']:.4f}"
+
+
 def compare_basins(a: Mapping[str, Any], b: Mapping[str, Any], basin: str, alpha: float = ALPHA) -> int:
     """+1 if ``basin`` is more frequent in cell a than in b, -1 if less, 0 if Fisher's exact test
     (``fisher_basins`` with ``basin``) finds no difference at ``alpha``; feeds ``verdict``."""

@@ -47,6 +47,7 @@ from labrace.agents.studies.analysis import (
     fmt,
     fmt_exploitability,
     fmt_rate,
+    fmt_trend,
     lens_verdict,
     permutation_difference,
     pyplot,
@@ -193,7 +194,7 @@ def _trend_phrase(rows: list[dict[str, Any]], cells: Sequence[tuple]) -> str:
     values = seed_values(rows, CELL, "racing_index")
     test = trend_test([(misuse_times_distrust(c), values[c]) for c in cells if c in values])
     direction = ("rises" if test["rho"] > 0 else "falls") if test["p"] < ALPHA else "shows no clear trend"
-    return f", and the racing index {direction} with misuse concern x distrust (Spearman rho {test['rho']:+.2f}, p {test['p']:.4f})"
+    return f", and the racing index {direction} with misuse concern x distrust (Spearman {fmt_trend(test)})"
 
 
 def learned_price(by_lens: dict[str, list[dict[str, Any]]]) -> dict[tuple, dict[str, float]]:
@@ -254,10 +255,10 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         if len(set(map(misuse_times_distrust, cells))) > 2:  # a grid, not only its two corners
             for metric, name in (("racing_index", "racing index"), ("catastrophe_rate", "catastrophe rate")):
                 signs, left_out, tests = compare_trends(by_lens[lens], CELL, metric, layers, misuse_times_distrust, claim)
-                rhos = ", ".join(f"{t['rho']:+.2f} (p {t['p']:.4f})" for t in tests)
+                rhos = "; ".join(fmt_trend(t) for t in tests)
                 trends.append(
                     f"- across the {len(ms)} x {len(ds)} grid, the {name} rises with misuse concern x distrust, at each accident concern: "
-                    f"**{lens_verdict(signs, left_out)}**" + (f" (Spearman rho per accident concern {', '.join(map(str, xs))}: {rhos})" if tests else "")
+                    f"**{lens_verdict(signs, left_out)}**" + (f" (Spearman per accident concern {', '.join(map(str, xs))}: {rhos})" if tests else "")
                 )
         lines += [
             f"*Lens: {LENS_NAMES[lens]}.*",

@@ -146,7 +146,7 @@ def test_a_trend_across_the_grid_is_tested_per_accident_concern(cached):
     team = text.split("*Lens: one team policy")[1]
     trend = next(line for line in team.splitlines() if "the racing index rises with misuse concern x distrust" in line)
     assert trend.startswith("- across the 3 x 3 grid") and "**depends (1 of 2 comparisons clear)**" in trend
-    rho_low, rho_high = (float(part.split(" (p")[0]) for part in trend.split("accident concern 0.2, 0.8: ")[1].split(", "))
+    rho_low, rho_high = (float(part.split(",")[0].removeprefix("rho ")) for part in trend.split("accident concern 0.2, 0.8: ")[1].split("; "))
     assert rho_low > 0.3 and abs(rho_high) < 0.1
     equilibrium_lens = text.split("*Lens: equilibrium")[1].split("*Lens:")[0]
     trend = next(line for line in equilibrium_lens.splitlines() if "the racing index rises" in line)
@@ -174,3 +174,16 @@ def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(cached, tmp_path)
     for finished in (1, len(rows) // 10, len(rows) // 3, len(rows) * 4 // 5):
         text = analyse([dict(r) for r in rows[:finished]], cached)
         assert text.startswith("**Answer (theory")
+
+
+def test_a_trend_over_values_that_never_vary_reads_no_variation(cached):
+    """Where every seed of every cell has the same catastrophe rate (none at high accident concern),
+    Spearman's rho is undefined: the report says so instead of printing nan, and finds no trend."""
+    rows = fake_rows()
+    for row in rows:
+        if row["accident_concern"] > 0.5:
+            row["catastrophe_rate"] = 0.0
+    text = analyse(rows, cached)
+    assert "nan" not in text
+    line = next(line for line in text.splitlines() if "the catastrophe rate rises with misuse concern x distrust" in line and "equilibrium" not in line)
+    assert "no variation)" in line
