@@ -20,6 +20,15 @@ def tiny_hyperparams(algo: str = "ppo", trainer: str = "shared", **overrides):
     return get_hyperparams("race_v0", algo, trainer, {**small, **overrides})
 
 
+def in_sweep_order(study, budget: str, rows: list[dict], tmp_path) -> list[dict]:
+    """A study's (fake) run rows in the order its sweep runs them (longest first): the first k of
+    them are what a report of a sweep in progress has."""
+    from labrace.agents import sweep
+
+    order = {(tuple(run.point.items()), run.seed): i for i, run in enumerate(sweep.longest_first(sweep.plan(study, budget, tmp_path)))}
+    return sorted(rows, key=lambda r: order[(tuple((a, r[a]) for a in study.axes), r["seed"])])
+
+
 @pytest.fixture(scope="session")
 def tiny_shared_model():
     """A shared PPO model on race_v0 baseline after 1,536 agent-steps (seed 0)."""

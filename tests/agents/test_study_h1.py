@@ -12,6 +12,8 @@ import pytest
 from labrace.agents.studies import h1_cruel_tradeoff as h1
 from labrace.agents.studies.h1_cruel_tradeoff import AXES, analyse, theories
 
+from .conftest import in_sweep_order
+
 
 def fake_rows(seeds: int = 10) -> list[dict]:
     """Racing where misuse concern x distrust is high at low accident concern; the team coordinates more."""
@@ -166,11 +168,9 @@ def test_a_sweep_in_progress_with_one_cell_compares_no_cell_with_itself(cached):
 def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(cached, tmp_path):
     """A report of H1's runs finished so far, in the order a sweep runs them (longest first), at a
     tenth, a third and four fifths of them: an answer first, whatever is missing."""
-    from labrace.agents import sweep
     from labrace.agents.studies import load_study
 
-    order = {(tuple(run.point.items()), run.seed): i for i, run in enumerate(sweep.longest_first(sweep.plan(load_study("h1"), "small", tmp_path)))}
-    rows = sorted(fake_rows(), key=lambda r: order[(tuple((a, r[a]) for a in AXES), r["seed"])])
+    rows = in_sweep_order(load_study("h1"), "small", fake_rows(), tmp_path)
     for finished in (1, len(rows) // 10, len(rows) // 3, len(rows) * 4 // 5):
         text = analyse([dict(r) for r in rows[:finished]], cached)
         assert text.startswith("**Answer (theory")

@@ -10,6 +10,8 @@ from typing import Any
 from labrace.agents import sweep
 from labrace.agents.studies import load_study, point_hyperparams
 
+from .conftest import in_sweep_order
+
 OUTCOMES = ("winner", "catastrophe", "coordinated", "timeout", "pivotal_act")
 
 
@@ -126,8 +128,7 @@ def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(tmp_path):
     (longest first), names what is missing instead of failing."""
     for name in ("h2", "h3", "h4"):
         study = load_study(name)
-        order = {(tuple(run.point.items()), run.seed): i for i, run in enumerate(sweep.longest_first(sweep.plan(study, "full", tmp_path)))}
-        rows = sorted(fake_rows(name, tmp_path, lambda p: 0.5), key=lambda r: order[(tuple((a, r[a]) for a in study.axes), r["seed"])])
+        rows = in_sweep_order(study, "full", fake_rows(name, tmp_path, lambda p: 0.5), tmp_path)
         for finished in (1, len(rows) // 10, len(rows) // 3, len(rows) * 4 // 5):
             text = study.analyse([dict(r) for r in rows[:finished]], tmp_path / f"{name}-{finished}")
             assert text.startswith("**Answer.**")
