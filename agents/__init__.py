@@ -8,7 +8,20 @@
 * :mod:`~labrace.agents.hyperparams`: default hyperparameters per env and algorithm.
 
 Stable-Baselines3 is imported only when a trainer runs or a learned policy loads.
+
+Same seed, same result on any x86 machine: torch's CPU matrix products run in Intel MKL, which
+picks its code path by processor; the paths differ in float32's last bits and training amplifies
+that (a seed's catastrophe rate 0.29 on one machine, 0.39 on another; a borderline verdict of the
+reference study moved). Importing this package therefore sets ``MKL_CBWR=COMPATIBLE``, MKL's
+processor-independent path, unless ``MKL_CBWR`` is already set (``MKL_CBWR=AUTO`` chooses speed
+over that). MKL reads it at its first call, so it holds wherever labrace trains or evaluates
+before torch has multiplied a matrix.
 """
+
+import os
+
+os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
+
 
 from labrace.agents.baselines import BASELINES, background_policies, make_baseline
 from labrace.agents.evaluation import Rollouts, cross_play, evaluate_profiles, rollout, summarize
