@@ -328,9 +328,9 @@ def trend_test(cells: Sequence[tuple[float, Sequence[float]]], seed: int = 0, n_
 
 def fmt_trend(test: Mapping[str, float]) -> str:
     """``rho +0.45, p 0.0002``, or, where every value (or score) is the same and Spearman's rho is
-    undefined, ``no variation``."""
+    undefined, ``no variation (every value the same)``."""
     if math.isnan(test["p"]):
-        return "no variation"
+        return "no variation (every value the same)"
     return f"rho {test['rho']:+.2f}, p {test['p']:.4f}"
 
 
@@ -419,16 +419,17 @@ def compare_trends(
     """``trend_test`` of ``metric`` against ``score(point)`` within each group of grid points (e.g. one
     group per accident concern): +1 if it rises, -1 if it falls, 0 if not clear. A claim about
     equilibrium behaviour uses only the approximate-equilibrium points of a group; a group left with
-    fewer than two distinct scores is left out. Returns (signs, groups left out, the tests run)."""
+    fewer than two distinct scores is left out. Returns (signs, groups left out, the tests run: each
+    ``trend_test``'s dict with ``"group"``, the index of its group in ``groups``)."""
     values = seed_values(rows, axes, metric)
     exploit = exploitability_by_point(rows, axes)
     signs, left_out, tests = [], 0, []
-    for group in groups:
+    for index, group in enumerate(groups):
         cells = [(score(point), values[point]) for point in group if point in values and (not equilibrium_claim or exploit[point]["equilibrium"])]
         if len({cell_score for cell_score, _ in cells}) < 2:
             left_out += 1
             continue
-        test = trend_test(cells)
+        test = {**trend_test(cells), "group": index}
         tests.append(test)
         signs.append(int(np.sign(test["rho"])) if test["p"] < ALPHA else 0)
     return signs, left_out, tests

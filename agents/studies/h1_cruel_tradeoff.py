@@ -256,9 +256,10 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             for metric, name in (("racing_index", "racing index"), ("catastrophe_rate", "catastrophe rate")):
                 signs, left_out, tests = compare_trends(by_lens[lens], CELL, metric, layers, misuse_times_distrust, claim)
                 rhos = "; ".join(fmt_trend(t) for t in tests)
+                tested = ", ".join(str(xs[t["group"]]) for t in tests)  # the layers left out are counted in the verdict
                 trends.append(
                     f"- across the {len(ms)} x {len(ds)} grid, the {name} rises with misuse concern x distrust, at each accident concern: "
-                    f"**{lens_verdict(signs, left_out)}**" + (f" (Spearman per accident concern {', '.join(map(str, xs))}: {rhos})" if tests else "")
+                    f"**{lens_verdict(signs, left_out)}**" + (f" (Spearman per accident concern {tested}: {rhos})" if tests else "")
                 )
         lines += [
             f"*Lens: {LENS_NAMES[lens]}.*",

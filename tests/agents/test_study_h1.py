@@ -153,6 +153,7 @@ def test_a_trend_across_the_grid_is_tested_per_accident_concern(cached):
     equilibrium_lens = text.split("*Lens: equilibrium")[1].split("*Lens:")[0]
     trend = next(line for line in equilibrium_lens.splitlines() if "the racing index rises" in line)
     assert "**holds; 1 comparison(s) left out (not an equilibrium)**" in trend  # the two corners at 0.2; 0.8 left out
+    assert "(Spearman per accident concern 0.2: rho +" in trend  # only the layer tested is named with its rho
 
 
 def test_a_sweep_in_progress_with_one_cell_compares_no_cell_with_itself(cached):
@@ -186,4 +187,4 @@ def test_a_trend_over_values_that_never_vary_reads_no_variation(cached):
     text = analyse(rows, cached)
     assert "nan" not in text
     line = next(line for line in text.splitlines() if "the catastrophe rate rises with misuse concern x distrust" in line and "equilibrium" not in line)
-    assert "no variation)" in line
+    assert "no variation (every value the same))" in line
