@@ -223,8 +223,11 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             lens_cells = [c for c in basins[lens] if c[2] == x]
             racing_cells = sorted(c for c in lens_cells if basins[lens][c]["racing"]["rate"] > 0.5)
             equilibria = [c for c in lens_cells if exploit[lens][c]["equilibrium"]]
+            layer = [c for c in grid if c[2] == x]
+            # a sweep committed in parts: "every cell" then means every cell run so far
+            so_far = f" ({len(lens_cells)} of its {len(layer)} cells run so far)" if len(lens_cells) < len(layer) else ""
             learned.append(
-                f"{lens_title(lens)} at accident concern {x}: most seeds race in {_where(racing_cells, lens_cells)}"
+                f"{lens_title(lens)} at accident concern {x}{so_far}: most seeds race in {_where(racing_cells, lens_cells)}"
                 f"{_trend_phrase(by_lens[lens], lens_cells)}; "
                 f"the learned profile is an approximate equilibrium (mean exploitability <= {TOLERANCE}) in {_where(equilibria, lens_cells)}."
             )

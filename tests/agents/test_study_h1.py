@@ -177,6 +177,16 @@ def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(cached, tmp_path)
         assert text.startswith("**Answer (theory")
 
 
+def test_a_lens_run_on_part_of_the_grid_says_how_many_cells_its_answer_covers(cached):
+    """While a lens's sweep is in progress, "every cell" in its answer means the cells run so far:
+    the answer says how many of the grid's cells that is; a lens with the whole grid says nothing."""
+    rows = [r for r in fake_rows() if r["lens"] == "team" or (r["lens"] == "equilibrium" and r["misuse_concern"] == 0.1)]
+    answer = analyse(rows, cached).splitlines()[2]
+    assert "Equilibrium learners (simultaneous PPO, one model per lab) at accident concern 0.2 (3 of its 9 cells run so far): most seeds race in" in answer
+    assert "at accident concern 0.8 (3 of its 9 cells run so far)" in answer
+    assert "team lens) at accident concern 0.2: most seeds race in" in answer
+
+
 def test_a_trend_over_values_that_never_vary_reads_no_variation(cached):
     """Where every seed of every cell has the same catastrophe rate (none at high accident concern),
     Spearman's rho is undefined: the report says so instead of printing nan, and finds no trend."""
