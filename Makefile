@@ -26,18 +26,25 @@ WARM := import labrace.agents.trainers, labrace.agents.sweep, labrace.agents.cro
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) $(TORCH) -e ".[train,dev]"
+	touch $@
+
+# a stamp of its own, so that a virtualenv installed before it gets its byte-code too
+$(VENV)/.bytecode: $(VENV)/.installed
 	PYTHONDONTWRITEBYTECODE= $(PY) -c "$(WARM)"
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.bytecode
 
 $(VENV_INT)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV_INT)
 	$(PY_INT) -m pip install $(PIP_FLAGS) $(TORCH) -e ".[train,dev,rllib,torchrl]"
+	touch $@
+
+$(VENV_INT)/.bytecode: $(VENV_INT)/.installed
 	PYTHONDONTWRITEBYTECODE= $(PY_INT) -c "$(WARM); import ray, ray.rllib.algorithms.ppo, torchrl.envs"
 	touch $@
 
-setup-integrations: $(VENV_INT)/.installed
+setup-integrations: $(VENV_INT)/.bytecode
 
 train: setup
 	$(PY) train.py
