@@ -58,12 +58,14 @@ def theory(point: dict[str, Any]) -> float | None:
 
 
 def _pairs(cells: list[tuple]) -> dict[str, list[tuple[tuple, tuple]]]:
-    """The hypothesis's comparisons over (labs, information, enmity) cells: more of one, the others fixed."""
+    """The hypothesis's comparisons over (labs, information, enmity) cells: more of one, the others
+    fixed. An axis with one level among the cells (a sweep in progress) has no comparison yet: a
+    cell is not compared with itself."""
     labs, infos, enmities = sorted({c[0] for c in cells}), sorted({c[1] for c in cells}, key=AXES["information"].index), sorted({c[2] for c in cells})
     return {
-        "more labs": [((labs[-1], i, e), (labs[0], i, e)) for i in infos for e in enmities],
-        "more enmity": [((n, i, enmities[-1]), (n, i, enmities[0])) for n in labs for i in infos],
-        "more information": [((n, infos[-1], e), (n, infos[0], e)) for n in labs for e in enmities],
+        "more labs": [((labs[-1], i, e), (labs[0], i, e)) for i in infos for e in enmities] if len(labs) > 1 else [],
+        "more enmity": [((n, i, enmities[-1]), (n, i, enmities[0])) for n in labs for i in infos] if len(enmities) > 1 else [],
+        "more information": [((n, infos[-1], e), (n, infos[0], e)) for n in labs for e in enmities] if len(infos) > 1 else [],
     }
 
 

@@ -64,6 +64,17 @@ def test_h3_states_the_precipice_theory_and_each_learned_lens(tmp_path):
     assert (tmp_path / "danger.png").exists()
 
 
+def test_h3_does_not_compare_a_cell_with_itself_while_its_sweep_is_in_progress(tmp_path):
+    # the first finished runs of a full sweep: one precipice_v0 cell, ten seeds
+    first = {"env": "precipice_v0", "num_labs": 2, "information": "none", "enmity": 0.2, "lens": "equilibrium"}
+    rows = [row for row in fake_rows("h3", tmp_path, lambda p: 0.5) if all(row[k] == v for k, v in first.items())]
+    assert len(rows) == 10
+    answer = load_study("h3").analyse(rows, tmp_path).splitlines()[0]
+    learned = answer.split("Learned `precipice_v0`")[1]
+    for claim in ("more labs", "more enmity", "more information"):
+        assert f"{claim}, more danger: **not yet compared (runs not finished)**" in learned
+
+
 def test_h3_theory_says_more_enmity_means_more_danger():
     from labrace.agents.studies.h3_precipice import theory
 
