@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="further config overrides for evaluation; repeatable")
     evaluate.add_argument("--seed", type=int, default=12345, help="evaluation seed")
     evaluate.add_argument("--exploitability", action="store_true", help="also measure the learned profile's exploitability (best-response gain per lab) in this scenario")
+    evaluate.add_argument("--br-dynamics", type=int, default=0, metavar="STEPS", help="also run best-response dynamics over the strategy set from the learned profile (each step the lab that gains most switches to its best response; at most STEPS switches; race_v0, dsair_v0, commons_v0) and evaluate the profile it reaches beside the learned one")
     evaluate.add_argument("--out", default=None, help="folder for the evaluation's files, named by all its settings (default: RUN_DIR/eval; give another for a read-only run)")
     add_exploitability_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
@@ -506,13 +507,15 @@ def load_run_policies(run_dir: Path, config: dict[str, Any], game: Any) -> list[
 # --------------------------------------------------------------------------------------------
 
 
-def evaluate_run(game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "", plots: bool = True, baselines: bool = True) -> dict[str, Any]:
-    """Learned profile and every scripted baseline (self-play), cross-play, CSV and plots."""
+def evaluate_run(
+    game: Any, learned: list[Any], episodes: int, seed: int, out_dir: Path, tag: str = "", plots: bool = True, baselines: bool = True, extra_profiles: dict[str, list[Any]] | None = None
+) -> dict[str, Any]:
+    """Learned profile, ``extra_profiles`` and every scripted baseline (self-play), cross-play, CSV and plots."""
     from labrace.agents.baselines import available_baselines, make_baseline
     from labrace.agents.evaluation import cross_play, episode_rows, rollout, summarize
 
     baselines = available_baselines(game) if baselines else []
-    profiles: dict[str, Any] = {"learned": learned}
+    profiles: dict[str, Any] = {"learned": learned, **(extra_profiles or {})}
     profiles.update({name: make_baseline(name, game) for name in baselines})
     summaries, rows = {}, []
     learned_rollouts = None
@@ -595,6 +598,19 @@ def summary_table(metrics: dict[str, Any]) -> str:
         lines += ["", f"cross-play: focal {metrics['cross_play']['focal']} against background populations", "| background | focal return | background return | catastrophe rate |", "|---|---|---|---|"]
         for row in rows:
             lines.append(f"| {row['background']} | {fmt_ci(row['focal_return'])} | {fmt_ci(row['background_return'])} | {_rate(row, 'catastrophe')} |")
+    return "\n".join(lines)
+
+
+def dynamics_lines(dynamics: dict[str, Any]) -> str:
+    """The path of best-response dynamics, step by step, and where it ended."""
+    from labrace.agents.evaluation import fmt_ci
+
+    lines = ["", "best-response dynamics over the strategy set (gain per episode, 95% CI):"]
+    for number, step in enumerate(dynamics["steps"], 1):
+        lines.append(f"  {number}. lab_{step['lab']}: {step['from']} -> {step['to']} (gains {fmt_ci(step['gain'])})")
+    report = dynamics["exploitability"]
+    ending = "an approximate equilibrium of the strategy set" if dynamics["converged"] else ("a cycle" if dynamics["cycle"] else "the step limit")
+    lines.append(f"ended at {ending} after {len(dynamics['steps'])} switches: " + ", ".join(f"lab_{i} {name}" for i, name in enumerate(dynamics["strategies"])) + f"; exploitability {report['exploitability']:.3f} (tolerance {report['equilibrium_tolerance']:.3f})")
     return "\n".join(lines)
 
 
@@ -739,6 +755,8 @@ def evaluation_tag(args: argparse.Namespace, scenario: str) -> str:
     parts = [scenario, *args.set, f"{args.episodes}ep", f"seed{args.seed}"]
     if args.exploitability:
         parts.append(f"exploitability{args.exploitability_episodes}ep-br{'default' if args.br_timesteps is None else args.br_timesteps}")
+    if args.br_dynamics:
+        parts.append(f"brdynamics{args.br_dynamics}-{args.exploitability_episodes}ep")
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-" + "-".join(parts))
 
 
@@ -746,8 +764,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from labrace.agents.policy import write_json
 
     run_dir, config = finished_run(args.run_dir)
-    check_minimums(("--episodes", args.episodes, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0))
+    check_minimums(("--episodes", args.episodes, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0), ("--br-dynamics", args.br_dynamics, 0))
+    if args.br_dynamics and args.exploitability_episodes < 2:
+        raise UsageError(f"--br-dynamics measures best responses on --exploitability-episodes episodes, which must be >= 2 with it; got {args.exploitability_episodes}")
     game = game_from_config(config, args.scenario, parse_assignments(args.set, "--set"))
+    if args.br_dynamics and game.name == "precipice_v0":
+        raise UsageError("--br-dynamics plays a strategy set (race_v0, dsair_v0, commons_v0); precipice_v0's best responses are exact (--exploitability)")
     policies = load_run_policies(run_dir, config, game)
     scenario = args.scenario or config["scenario"]
     tag = evaluation_tag(args, scenario)
@@ -756,8 +778,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except UsageError as exc:
         raise UsageError(f"{exc}{'' if args.out else '; pass --out DIR to evaluate a read-only run elsewhere'}") from None
     try:
-        metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag)
+        dynamics = None
+        if args.br_dynamics:
+            from labrace.agents.exploitability import best_response_dynamics
+
+            print(f"best-response dynamics from the learned profile (at most {args.br_dynamics} switches) ...")
+            dynamics = best_response_dynamics(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2)
+        extra = {} if dynamics is None else {"after best-response dynamics": dynamics.pop("profile")}
+        metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag, extra_profiles=extra)
         metrics["scenario"] = scenario
+        if dynamics is not None:
+            metrics["best_response_dynamics"] = dynamics
         if args.exploitability and args.exploitability_episodes > 0:
             metrics["exploitability"] = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
     except KeyboardInterrupt:
@@ -767,6 +798,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(summary_table(metrics))
     if "exploitability" in metrics:
         print(exploitability_lines(metrics["exploitability"]))
+    if "best_response_dynamics" in metrics:
+        print(dynamics_lines(metrics["best_response_dynamics"]))
     print(f"\nwrote {out_dir}/metrics{tag}.json, episodes{tag}.csv and plots")
     return 0
 

@@ -68,10 +68,15 @@ class FixedAllocation(Policy):
 
         self.name = name
         self.allocation = tuple(float(a) for a in allocation)
+        self.commit, self.declare = commit, declare
         self._action = allocation_to_action(game.config, self.allocation, commit=commit, declare=declare)
 
     def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         return np.repeat(self._action[None], len(observations), axis=0)
+
+    def description(self) -> dict[str, Any]:
+        """The allocation itself (a fixed allocation is no named baseline), for ``load_policy``."""
+        return {"kind": "fixed_allocation", "name": self.name, "allocation": list(self.allocation), "commit": self.commit, "declare": self.declare}
 
 
 class ConditionalCooperator(Policy):

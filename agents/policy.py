@@ -52,8 +52,12 @@ class Policy(abc.ABC):
 
         Returns the path of the JSON description.
         """
-        meta = {"format": POLICY_FORMAT, "kind": "scripted", "name": self.name}
-        return write_json(_meta_path(path), meta)
+        return write_json(_meta_path(path), {"format": POLICY_FORMAT, **self.description()})
+
+    def description(self) -> dict[str, Any]:
+        """What :meth:`save` writes and :func:`load_policy` rebuilds this policy from: a scripted
+        baseline's name (``make_baseline``)."""
+        return {"kind": "scripted", "name": self.name}
 
 
 class BlockPolicy(Policy):
@@ -200,6 +204,12 @@ def load_policy(path: str | os.PathLike, game: Any = None, deterministic: bool |
         from labrace.agents.baselines import make_baseline
 
         return make_baseline(meta["name"], game)
+    if meta.get("kind") == "fixed_allocation":
+        if game is None:
+            raise ValueError(f"{meta_path}: the fixed allocation {meta['name']!r} needs the game: load_policy(path, game)")
+        from labrace.agents.baselines import FixedAllocation
+
+        return FixedAllocation(game, meta["allocation"], meta["name"], commit=meta["commit"], declare=meta["declare"])
     if meta.get("kind") == "sb3":
         from labrace.agents.trainers import algorithm_class  # trainers import SB3; keep this module light
 

@@ -102,6 +102,21 @@ def test_evaluate_measures_exploitability_when_asked(finished_run, capsys):
     assert code == 2 and "--br-timesteps must be at least 0" in err
 
 
+def test_evaluate_runs_best_response_dynamics_from_the_learned_profile_when_asked(finished_run, capsys):
+    argv = ["evaluate", str(finished_run), "--episodes", "10", "--br-dynamics", "4", "--exploitability-episodes", "20"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "| learned |" in out and "| after best-response dynamics |" in out and "best-response dynamics over the strategy set" in out
+    metrics = json.loads((finished_run / "eval" / "metrics-baseline-10ep-seed12345-brdynamics4-20ep.json").read_text())
+    dynamics = metrics["best_response_dynamics"]
+    assert len(dynamics["strategies"]) == metrics["config"]["num_labs"] and len(dynamics["steps"]) <= 4 and "profile" not in dynamics
+    assert dynamics["converged"] == (dynamics["exploitability"]["exploitability"] <= dynamics["exploitability"]["equilibrium_tolerance"])
+    assert "after best-response dynamics" in metrics["profiles"]
+    code, _, err = run(["evaluate", str(finished_run), "--br-dynamics", "-1"], capsys)
+    assert code == 2 and "--br-dynamics must be at least 0" in err
+    code, _, err = run(["evaluate", str(finished_run), "--br-dynamics", "2", "--exploitability-episodes", "1"], capsys)
+    assert code == 2 and "--exploitability-episodes" in err and ">= 2" in err
+
+
 def test_compare_writes_markdown_and_plots(finished_run, capsys, tmp_path):
     code, out, _ = run(["compare", str(finished_run), str(finished_run), "--out", str(tmp_path / "cmp")], capsys)
     assert code == 0 and out.count("| tiny |") == 2

@@ -7,7 +7,7 @@ import pytest
 
 import labrace
 from labrace.agents import SB3Policy, as_policy, load_policy, make_baseline
-from labrace.agents.baselines import BASELINES
+from labrace.agents.baselines import BASELINES, FixedAllocation
 
 
 def test_learned_policy_acts_on_batches(tiny_shared_model):
@@ -43,6 +43,20 @@ def test_scripted_policy_round_trip(tmp_path):
         load_policy(tmp_path / "race")
     with pytest.raises(ValueError, match="no saved policy"):
         load_policy(tmp_path / "missing")
+
+
+def test_a_fixed_allocation_round_trip_keeps_its_allocation_and_its_commitment(tmp_path):
+    # the best responses of exploitability and best-response dynamics are fixed allocations, which
+    # are no named baseline: they save the allocation itself
+    game = labrace.make_game("race_v0", "baseline", commitments=True)
+    observations = np.zeros((4, game.observation_space.shape[0]), dtype=np.float32)
+    for policy in [FixedAllocation(game, (0.5, 0.5, 0.0), "fixed (0.50, 0.50, 0.00)"), FixedAllocation(game, (0.3, 0.7, 0.0), "fixed (0.30, 0.70, 0.00) committed", commit=True)]:
+        policy.save(tmp_path / "lab_0")
+        loaded = load_policy(tmp_path / "lab_0", game)
+        assert isinstance(loaded, FixedAllocation) and loaded.name == policy.name and loaded.allocation == policy.allocation
+        np.testing.assert_array_equal(loaded.act(observations), policy.act(observations))
+    with pytest.raises(ValueError, match="needs the game"):
+        load_policy(tmp_path / "lab_0")
 
 
 def test_as_policy_wraps_models_and_callables(tiny_shared_model):
