@@ -151,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="further config overrides for evaluation; repeatable")
     evaluate.add_argument("--seed", type=int, default=12345, help="evaluation seed")
     evaluate.add_argument("--exploitability", action="store_true", help="also measure the learned profile's exploitability (best-response gain per lab) in this scenario")
-    evaluate.add_argument("--br-dynamics", type=int, default=0, metavar="STEPS", help="also run best-response dynamics over the strategy set from the learned profile (each step the lab that gains most switches to its best response; at most STEPS switches; race_v0, dsair_v0, commons_v0) and evaluate the profile it reaches beside the learned one")
     evaluate.add_argument("--out", default=None, help="folder for the evaluation's files, named by all its settings (default: RUN_DIR/eval; give another for a read-only run)")
     add_exploitability_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
@@ -166,6 +165,28 @@ def build_parser() -> argparse.ArgumentParser:
 def add_exploitability_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exploitability-episodes", type=int, default=DEFAULT_EXPLOITABILITY_EPISODES, help="episodes per candidate best response (precipice_v0 public: drawn games; exact elsewhere in precipice_v0); 0 skips the measure in `train`")
     parser.add_argument("--br-timesteps", type=int, default=None, help=f"steps of the trained PPO best response per lab (race_v0; default {DEFAULT_BR_TIMESTEPS['race_v0']:,}; 0: strategy grid and baselines only)")
+    parser.add_argument("--br-dynamics", type=int, default=0, metavar="STEPS", help="also run best-response dynamics over the strategy set from the learned profile (each step the lab that gains most switches to its best response, measured on --exploitability-episodes episodes; at most STEPS switches; race_v0, dsair_v0, commons_v0) and evaluate the profile it reaches beside the learned one")
+
+
+def check_exploitability_options(args: argparse.Namespace, game: Any) -> None:
+    """The exploitability options' ranges, and whether ``game`` can play best-response dynamics."""
+    check_minimums(("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--br-dynamics", args.br_dynamics, 0))
+    if args.br_dynamics and args.exploitability_episodes < 2:
+        raise UsageError(f"--br-dynamics measures best responses on --exploitability-episodes episodes, which must be >= 2 with it; got {args.exploitability_episodes}")
+    if args.br_dynamics and game.name == "precipice_v0":
+        raise UsageError("--br-dynamics plays a strategy set (race_v0, dsair_v0, commons_v0); precipice_v0's best responses are exact (--exploitability)")
+
+
+def best_response_dynamics_profile(game: Any, policies: list[Any], steps: int, episodes: int, seed: int) -> tuple[dict[str, list[Any]], dict[str, Any] | None]:
+    """``({"after best-response dynamics": profile}, record)`` for evaluate_run and metrics.json
+    (``({}, None)`` where ``steps`` is 0)."""
+    if not steps:
+        return {}, None
+    from labrace.agents.exploitability import best_response_dynamics
+
+    print(f"best-response dynamics from the learned profile (at most {steps} switches) ...")
+    record = best_response_dynamics(game, policies, steps, episodes, seed)
+    return {"after best-response dynamics": record.pop("profile")}, record
 
 
 def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
@@ -269,8 +290,9 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
         hp["n_envs"] = args.n_envs
     check_minimums(
         ("--timesteps", args.timesteps, 1), ("--n-envs", args.n_envs, 1), ("--eval-episodes", args.eval_episodes, 1), ("--checkpoint-every", args.checkpoint_every, 1),
-        ("--keep-checkpoints", args.keep_checkpoints, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0),
+        ("--keep-checkpoints", args.keep_checkpoints, 1), ("--seed", args.seed, 0),
     )  # fmt: skip
+    check_exploitability_options(args, game)
     if args.n_envs is not None and args.n_envs > 65_536:
         raise UsageError(f"--n-envs must be in [1, 65536]; got {args.n_envs}")
     if args.seed >= 2**32:
@@ -298,6 +320,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
         "learned_only": args.learned_only,
         "exploitability_episodes": args.exploitability_episodes,
         "br_timesteps": args.br_timesteps,
+        "br_dynamics": args.br_dynamics,
         "checkpoint_every": args.checkpoint_every,
         "keep_checkpoints": args.keep_checkpoints,
         "versions": package_versions(),
@@ -405,6 +428,8 @@ def train_run(args: argparse.Namespace, config: dict[str, Any], game: Any, run_d
     print(summary_table(metrics))
     if "exploitability" in metrics:
         print(exploitability_lines(metrics["exploitability"]))
+    if "best_response_dynamics" in metrics:
+        print(dynamics_lines(metrics["best_response_dynamics"]))
     if metrics["training"]["trainer"] == "independent":
         print(convergence_table(metrics["training"]["report"]))
     if metrics["training"].get("resumed"):
@@ -444,7 +469,10 @@ def train_and_evaluate(args: argparse.Namespace, config: dict[str, Any], game: A
     else:
         print("training had finished before the interruption: evaluating its policies")
         policies = load_run_policies(run_dir, config, game)
-    metrics = evaluate_run(game, policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only)
+    extra, dynamics = best_response_dynamics_profile(game, policies, config.get("br_dynamics", 0), config.get("exploitability_episodes", DEFAULT_EXPLOITABILITY_EPISODES), config["seed"] + 3)
+    metrics = evaluate_run(game, policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only, extra_profiles=extra)
+    if dynamics is not None:
+        metrics["best_response_dynamics"] = dynamics
     metrics["training"] = training
     if "convergence" in training["report"]:  # the independent trainer's convergence check measured it already
         metrics["exploitability"] = training["report"]["convergence"]["exploitability"]
@@ -764,12 +792,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from labrace.agents.policy import write_json
 
     run_dir, config = finished_run(args.run_dir)
-    check_minimums(("--episodes", args.episodes, 1), ("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--seed", args.seed, 0), ("--br-dynamics", args.br_dynamics, 0))
-    if args.br_dynamics and args.exploitability_episodes < 2:
-        raise UsageError(f"--br-dynamics measures best responses on --exploitability-episodes episodes, which must be >= 2 with it; got {args.exploitability_episodes}")
+    check_minimums(("--episodes", args.episodes, 1), ("--seed", args.seed, 0))
     game = game_from_config(config, args.scenario, parse_assignments(args.set, "--set"))
-    if args.br_dynamics and game.name == "precipice_v0":
-        raise UsageError("--br-dynamics plays a strategy set (race_v0, dsair_v0, commons_v0); precipice_v0's best responses are exact (--exploitability)")
+    check_exploitability_options(args, game)
     policies = load_run_policies(run_dir, config, game)
     scenario = args.scenario or config["scenario"]
     tag = evaluation_tag(args, scenario)
@@ -778,13 +803,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except UsageError as exc:
         raise UsageError(f"{exc}{'' if args.out else '; pass --out DIR to evaluate a read-only run elsewhere'}") from None
     try:
-        dynamics = None
-        if args.br_dynamics:
-            from labrace.agents.exploitability import best_response_dynamics
-
-            print(f"best-response dynamics from the learned profile (at most {args.br_dynamics} switches) ...")
-            dynamics = best_response_dynamics(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2)
-        extra = {} if dynamics is None else {"after best-response dynamics": dynamics.pop("profile")}
+        extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2)
         metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag, extra_profiles=extra)
         metrics["scenario"] = scenario
         if dynamics is not None:

@@ -117,6 +117,19 @@ def test_evaluate_runs_best_response_dynamics_from_the_learned_profile_when_aske
     assert code == 2 and "--exploitability-episodes" in err and ">= 2" in err
 
 
+def test_train_runs_best_response_dynamics_after_training_when_asked(capsys, tmp_path):
+    argv = ["train", "--out", str(tmp_path), "--run-name", "dyn", "--trainer", "simultaneous", "--br-dynamics", "3", "--learned-only", "--no-plots", *TINY]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "best-response dynamics over the strategy set" in out
+    config = json.loads((tmp_path / "dyn" / "config.json").read_text())
+    metrics = json.loads((tmp_path / "dyn" / "metrics.json").read_text())
+    assert config["br_dynamics"] == 3 and "after best-response dynamics" in metrics["profiles"] and "learned" in metrics["profiles"]
+    dynamics = metrics["best_response_dynamics"]
+    assert len(dynamics["steps"]) <= 3 and len(dynamics["strategies"]) == config["config"]["num_labs"]
+    code, _, err = run(["train", "--out", str(tmp_path), "--env", "precipice_v0", "--br-dynamics", "2"], capsys)
+    assert code == 2 and "--br-dynamics plays a strategy set" in err and sorted(path.name for path in tmp_path.iterdir()) == ["dyn"]  # refused before a folder is made
+
+
 def test_compare_writes_markdown_and_plots(finished_run, capsys, tmp_path):
     code, out, _ = run(["compare", str(finished_run), str(finished_run), "--out", str(tmp_path / "cmp")], capsys)
     assert code == 0 and out.count("| tiny |") == 2
