@@ -103,14 +103,21 @@ def test_evaluate_measures_exploitability_when_asked(finished_run, capsys):
 
 
 def test_evaluate_runs_best_response_dynamics_from_the_learned_profile_when_asked(finished_run, capsys):
-    argv = ["evaluate", str(finished_run), "--episodes", "10", "--br-dynamics", "4", "--exploitability-episodes", "20"]
+    argv = ["evaluate", str(finished_run), "--episodes", "10", "--br-dynamics", "4", "--exploitability-episodes", "20", "--br-timesteps", "256"]
     code, out, _ = run(argv, capsys)
     assert code == 0 and "| learned |" in out and "| after best-response dynamics |" in out and "best-response dynamics over the strategy set" in out
-    metrics = json.loads((finished_run / "eval" / "metrics-baseline-10ep-seed12345-brdynamics4-20ep.json").read_text())
+    metrics = json.loads((finished_run / "eval" / "metrics-baseline-10ep-seed12345-brdynamics4-20ep-br256.json").read_text())
     dynamics = metrics["best_response_dynamics"]
     assert len(dynamics["strategies"]) == metrics["config"]["num_labs"] and len(dynamics["steps"]) <= 4 and "profile" not in dynamics
     assert dynamics["converged"] == (dynamics["exploitability"]["exploitability"] <= dynamics["exploitability"]["equilibrium_tolerance"])
     assert "after best-response dynamics" in metrics["profiles"]
+    # the reached profile is an equilibrium of the strategy set: a trained PPO best response checks it beyond the set
+    check = dynamics["check"]
+    assert "a PPO best response (256 steps)" in check["method"] and "checked with" in out and check["verdict"] in out
+    assert len(check["labs"]) >= 1 and check["exploitability"] >= 0.0
+    code, out, _ = run([*argv[:-1], "0"], capsys)  # --br-timesteps 0: the strategy set only, no check
+    metrics = json.loads((finished_run / "eval" / "metrics-baseline-10ep-seed12345-brdynamics4-20ep-br0.json").read_text())
+    assert code == 0 and "check" not in metrics["best_response_dynamics"] and "checked with" not in out
     code, _, err = run(["evaluate", str(finished_run), "--br-dynamics", "-1"], capsys)
     assert code == 2 and "--br-dynamics must be at least 0" in err
     code, _, err = run(["evaluate", str(finished_run), "--br-dynamics", "2", "--exploitability-episodes", "1"], capsys)
@@ -126,6 +133,7 @@ def test_train_runs_best_response_dynamics_after_training_when_asked(capsys, tmp
     assert config["br_dynamics"] == 3 and "after best-response dynamics" in metrics["profiles"] and "learned" in metrics["profiles"]
     dynamics = metrics["best_response_dynamics"]
     assert len(dynamics["steps"]) <= 3 and len(dynamics["strategies"]) == config["config"]["num_labs"]
+    assert "a PPO best response (256 steps)" in dynamics["check"]["method"]  # the run's --br-timesteps checks the reached profile
     code, _, err = run(["train", "--out", str(tmp_path), "--env", "precipice_v0", "--br-dynamics", "2"], capsys)
     assert code == 2 and "--br-dynamics plays a strategy set" in err and sorted(path.name for path in tmp_path.iterdir()) == ["dyn"]  # refused before a folder is made
 
