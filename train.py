@@ -192,7 +192,7 @@ def best_response_dynamics_profile(game: Any, policies: list[Any], steps: int, e
     print(f"best-response dynamics from the learned profile (at most {steps} switches) ...")
     record = best_response_dynamics(game, policies, steps, episodes, seed)
     reached = record.pop("profile")
-    if (DEFAULT_BR_TIMESTEPS.get(game.name, 0) if br_timesteps is None else br_timesteps) > 0:
+    if br_learner_steps(game, br_timesteps) > 0:
         record["check"] = measure_exploitability(game, reached, episodes, seed + 1, br_timesteps)
     return {"after best-response dynamics": reached}, record
 
@@ -578,11 +578,16 @@ def evaluate_run(
     }
 
 
+def br_learner_steps(game: Any, br_timesteps: int | None) -> int:
+    """Steps of the trained PPO best response per lab: ``--br-timesteps``, else the game's default."""
+    return DEFAULT_BR_TIMESTEPS.get(game.name, 0) if br_timesteps is None else br_timesteps
+
+
 def measure_exploitability(game: Any, policies: list[Any], episodes: int, seed: int, br_timesteps: int | None = None) -> dict[str, Any]:
-    """The learned profile's exploitability (labrace.agents.exploitability), with a line of progress."""
+    """A profile's exploitability (labrace.agents.exploitability), with a line of progress."""
     from labrace.agents.exploitability import exploitability
 
-    steps = DEFAULT_BR_TIMESTEPS.get(game.name, 0) if br_timesteps is None else br_timesteps
+    steps = br_learner_steps(game, br_timesteps)
     print(f"measuring exploitability ({game.name}: best response per lab{f', with a {steps:,}-step PPO best response' if steps else ''}) ...")
     start = time.perf_counter()
     report = exploitability(game, policies, episodes=episodes, seed=seed, learner_timesteps=steps)
@@ -792,10 +797,11 @@ def finished_run(path: str) -> tuple[Path, dict[str, Any]]:
 def evaluation_tag(args: argparse.Namespace, scenario: str) -> str:
     """The name of an evaluation's outputs: every setting that changes them, so that none overwrites another."""
     parts = [scenario, *args.set, f"{args.episodes}ep", f"seed{args.seed}"]
+    learner = f"br{'default' if args.br_timesteps is None else args.br_timesteps}"
     if args.exploitability:
-        parts.append(f"exploitability{args.exploitability_episodes}ep-br{'default' if args.br_timesteps is None else args.br_timesteps}")
+        parts.append(f"exploitability{args.exploitability_episodes}ep-{learner}")
     if args.br_dynamics:
-        parts.append(f"brdynamics{args.br_dynamics}-{args.exploitability_episodes}ep-br{'default' if args.br_timesteps is None else args.br_timesteps}")
+        parts.append(f"brdynamics{args.br_dynamics}-{args.exploitability_episodes}ep-{learner}")
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-" + "-".join(parts))
 
 

@@ -14,8 +14,8 @@ H2's two lenses, H3, H4, and each canonical environment) and trains them as a sw
 
 The workers take turns run by run (one busy core at a time: what each run costs alone), and each
 run's figure is the best of ``--repeats``, so a slow spell of a shared machine cannot favour one
-side. It prints the mean wall seconds of each kind's runs in both, the seconds of it spent measuring exploitability
-(``labrace.agents.exploitability``), the ratio pinned / auto, and the plan's projected
+side. It prints the mean wall seconds of each kind's runs in both, the seconds of it spent
+measuring exploitability (``labrace.agents.exploitability``), the ratio pinned / auto, and the plan's projected
 worker-seconds per kind (runs of the kind x seconds): which runs dominate the report, and what the
 pinned path costs it. The projection assumes every run of a kind costs the mean of those measured
 (episode lengths differ by cell and seed, so it is an estimate; `make report`'s wall clock is the
