@@ -47,7 +47,6 @@ from typing import Any
 import numpy as np
 
 DEFAULT_ENV = "race_v0"
-DEFAULT_TIMESTEPS = {"shared": 300_000, "independent": 100_000, "simultaneous": 300_000}
 DEFAULT_EVAL_EPISODES = 1000
 DEFAULT_EXPLOITABILITY_EPISODES = 500
 #: the trained best response of the exploitability measure, per env (0: none; the canonical models
@@ -83,6 +82,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from labrace.agents.hyperparams import DEFAULT_TIMESTEPS
     from labrace.agents.trainers import ALGORITHMS, TRAINERS
     from labrace.envs import ENVIRONMENTS
 
@@ -282,7 +282,7 @@ def writable_folder(path: str, option: str) -> Path:
 
 def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     """The JSON-ready run config and the game it describes (raises UsageError on bad input)."""
-    from labrace.agents.hyperparams import get_hyperparams
+    from labrace.agents.hyperparams import get_hyperparams, resolved_timesteps
     from labrace.agents.trainers import check_algorithm, check_trainer_settings
 
     overrides = parse_assignments(args.set, "--set")
@@ -321,7 +321,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
         "config": dataclasses.asdict(game.config),
         "trainer": args.trainer,
         "algo": args.algo,
-        "timesteps": args.timesteps or hyperparams.get("timesteps", DEFAULT_TIMESTEPS[args.trainer]),
+        "timesteps": args.timesteps or resolved_timesteps(hyperparams, args.trainer),
         "seed": args.seed,
         "hyperparams": hyperparams,
         "eval_episodes": args.eval_episodes,

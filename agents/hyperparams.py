@@ -62,6 +62,10 @@ TRAINER_KEYS = ("n_envs", "rounds", "check_fraction", "focal_env", "policy", "ac
 
 _NET = {"net_arch": [64, 64]}
 
+#: ``train.py train``'s budget where neither ``--timesteps`` nor the env's entry (``timesteps``) sets
+#: one (shared and simultaneous: agent-steps over all labs; independent: per lab over all rounds)
+DEFAULT_TIMESTEPS = {"shared": 300_000, "independent": 100_000, "simultaneous": 300_000}
+
 #: precipice_v0's PPO settings, the same for every trainer (the reasons: HYPERPARAMS["precipice_v0"])
 _PRECIPICE_PPO = {
     "timesteps": 200_000,
@@ -237,6 +241,12 @@ def get_hyperparams(env: str, algo: str, trainer: str, overrides: dict[str, Any]
     params.update(copy.deepcopy(HYPERPARAMS.get(env, {}).get(algo, {}).get(trainer, {})))
     params.update(copy.deepcopy(overrides or {}))
     return params
+
+
+def resolved_timesteps(params: dict[str, Any], trainer: str) -> int:
+    """The training budget of resolved hyperparameters ``params`` (:func:`get_hyperparams`): their
+    ``timesteps`` (the env's validated budget), else :data:`DEFAULT_TIMESTEPS` of the trainer."""
+    return int(params.get("timesteps", DEFAULT_TIMESTEPS[trainer]))
 
 
 def split_hyperparams(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from labrace.agents.exploitability import equilibrium_verdict
+from labrace.agents.hyperparams import get_hyperparams, resolved_timesteps
 from labrace.agents.runs import is_finished, run_config
 from labrace.agents.studies import Study, load_study, point_hyperparams, point_label, point_trainer
 
@@ -80,11 +81,12 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
         sets = [f"--set={field}={value!r}" for field, value in overrides.items()]
         hyperparams = {**spec.hyperparams.get(env, {}), **point_hyperparams(point)}
         sets += [f"--hp={key}={value!r}" for key, value in hyperparams.items()]
+        timesteps = spec.timesteps or resolved_timesteps(get_hyperparams(env, study.algo, trainer, hyperparams), trainer)
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
             argv = (
                 "train", f"--env={env}", f"--scenario={scenario}", *sets, f"--trainer={trainer}", f"--algo={study.algo}",
-                f"--timesteps={spec.timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
+                f"--timesteps={timesteps}", f"--eval-episodes={spec.eval_episodes}", f"--seed={seed}",
                 f"--out={run_dir.parent}", f"--run-name={run_dir.name}", "--no-progress", "--no-plots", "--learned-only",
                 # exploitability per cell: the strategy grid and baselines (a trained best response per
                 # lab would multiply a study's time; `train.py evaluate --exploitability` adds it)
@@ -92,7 +94,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
             )  # fmt: skip
             expected = {
                 "env": env, "scenario": scenario, "overrides": dict(overrides), "trainer": trainer, "algo": study.algo,
-                "timesteps": spec.timesteps, "seed": seed, "eval_episodes": spec.eval_episodes, "learned_only": True,
+                "timesteps": timesteps, "seed": seed, "eval_episodes": spec.eval_episodes, "learned_only": True,
                 "exploitability_episodes": spec.exploitability_episodes_per_run, "br_timesteps": 0,
                 **({"hyperparams": hyperparams} if hyperparams else {}),
             }  # fmt: skip
@@ -281,6 +283,14 @@ def _settings(study: Study, budget: str) -> str:
     return " (" + "; ".join(f"{env}: " + ", ".join(f"{k} {v}" for k, v in hp.items()) for env, hp in per_env.items()) + ")"
 
 
+def _steps(study: Study, budget: str, out: Path) -> str:
+    """``60,000 steps``, or where the budget leaves it to each env: ``precipice_v0 200,000 and dsair_v0 300,000 steps``."""
+    if study.budgets[budget].timesteps:
+        return f"{study.budgets[budget].timesteps:,} steps"
+    per_env = {run.expected["env"]: run.expected["timesteps"] for run in plan(study, budget, out)}
+    return ", ".join(f"{env} {steps:,}" for env, steps in per_env.items()) + " steps (each env's validated budget)"
+
+
 def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | None = None) -> str:
     """The study's section of REPORT.md (figures under ``out/<budget>/<study>/``)."""
     rows = collect(study, budget, out) if rows is None else rows
@@ -292,7 +302,7 @@ def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | N
         f"*Hypothesis.* {study.hypothesis}",
         "",
         f"*Runs.* {len(rows)} of {expected} finished ({_trainers(study, budget)} {study.algo.upper()}{_settings(study, budget)}, "
-        f"{spec.timesteps:,} steps, seeds {list(spec.seeds)}, {spec.eval_episodes} evaluation episodes and "
+        f"{_steps(study, budget, out)}, seeds {list(spec.seeds)}, {spec.eval_episodes} evaluation episodes and "
         f"{spec.exploitability_episodes_per_run} paired episodes of exploitability each); cells are seed means with 95% t intervals. "
         f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
         "",

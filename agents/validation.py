@@ -59,7 +59,11 @@ EXPLOITABILITY_EPISODES = 2000
 
 def theory(case: str) -> dict[str, Any]:
     """What the paper's model says for ``case`` (a target the learned profile is judged against)."""
-    env, overrides = CASES[case]
+    return game_theory(*CASES[case])
+
+
+def game_theory(env: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """What the paper's model says for ``env`` with ``overrides`` (see :func:`on_target`)."""
     if env == "precipice_v0":
         from labrace.envs import precipice_v0 as P
 
@@ -82,6 +86,27 @@ def theory(case: str) -> dict[str, Any]:
 
     c = C.make_config(**overrides)
     return {"fair_share_is_nash": bool(C.fair_share_is_nash(c.risk, c.threshold, c.num_labs, c.endowment)), "critical_risk": C.critical_risk(c.threshold, c.num_labs, c.endowment)}
+
+
+def learned_value(env: str, rates: dict[str, float], racing_index: float) -> float:
+    """The learned profile's number that its theory judges: precipice_v0's disaster rate, dsair_v0's
+    UNSAFE share (its racing index), commons_v0's rate of meeting the threshold."""
+    if env == "precipice_v0":
+        return rates["disaster"]
+    if env == "dsair_v0":
+        return racing_index
+    return rates["target_met"]
+
+
+def on_target(env: str, target: dict[str, Any], value: float, exploitability: float) -> bool:
+    """Whether one seed's learned profile lands where its theory (:func:`game_theory`) says: the
+    module docstring's targets, ``value`` as :func:`learned_value` gives it."""
+    if env == "precipice_v0":
+        low, high = target["disaster"]
+        return low - target["tolerance"] <= value <= high + target["tolerance"] and exploitability <= target["max_exploitability"]
+    if env == "dsair_v0":
+        return (value > 0.5) == (target["selects"] == "UNSAFE") and exploitability <= target["max_exploitability"]
+    return (value > 0.5) == target["fair_share_is_nash"]
 
 
 def run_case(case: str, seed: int) -> dict[str, Any]:
@@ -137,27 +162,23 @@ def table(rows: list[dict[str, Any]]) -> str:
         t = theory(case)
         env = CASES[case][0]
         expl = [row["exploitability"] for row in runs]
+        learned = [learned_value(env, row["outcomes"], row["racing_index"]) for row in runs]
+        hits = [on_target(env, t, value, x) for value, x in zip(learned, expl)]
         if env == "precipice_v0":
             low, high = t["disaster"]
-            learned = [row["outcomes"]["disaster"] for row in runs]
-            on_target = [low - t["tolerance"] <= d <= high + t["tolerance"] and x <= t["max_exploitability"] for d, x in zip(learned, expl)]
             target = f"Nash disaster {low:.3f}" if low == high else f"equilibrium disaster range [{low:.3f}, {high:.3f}]"
             goal = f" (within 0.05, expl. <= {t['max_exploitability']})" if low == high else f" (inside, expl. <= {t['max_exploitability']})"
             learned_text = f"disaster {_mean_ci(learned)}"
         elif env == "dsair_v0":
-            unsafe = [row["racing_index"] for row in runs]
-            on_target = [(u > 0.5) == (t["selects"] == "UNSAFE") and x <= t["max_exploitability"] for u, x in zip(unsafe, expl)]
             target, goal = t["why"], f" (selects {t['selects']}, expl. <= {t['max_exploitability']:.0f})"
-            learned_text = f"UNSAFE share {_mean_ci(unsafe)}"
+            learned_text = f"UNSAFE share {_mean_ci(learned)}"
         else:
-            met = [row["outcomes"]["target_met"] for row in runs]
-            on_target = [(m > 0.5) == t["fair_share_is_nash"] for m in met]
             target = f"fair share {'is' if t['fair_share_is_nash'] else 'is not'} Nash (critical risk {t['critical_risk']:.2f})"
             goal = ""
-            learned_text = f"threshold met {_mean_ci(met)}"
+            learned_text = f"threshold met {_mean_ci(learned)}"
         seconds = np.mean([row["train_seconds"] for row in runs])
         lines.append(
-            f"| {case} | {target}{goal} | {learned_text} | {np.mean(expl):.4f}; {np.max(expl):.4f} | {sum(on_target)} of {len(runs)} | {seconds:.0f} |"
+            f"| {case} | {target}{goal} | {learned_text} | {np.mean(expl):.4f}; {np.max(expl):.4f} | {sum(hits)} of {len(runs)} | {seconds:.0f} |"
         )
     return "\n".join(lines)
 

@@ -97,7 +97,9 @@ FULL_BUDGET_HYPERPARAMS = {
 
 @dataclass(frozen=True)
 class Budget:
-    timesteps: int
+    #: training steps per run; None: each env's validated budget (``timesteps`` in
+    #: agents/hyperparams.py, what ``train.py train`` gives it without ``--timesteps``)
+    timesteps: int | None
     eval_episodes: int
     #: episodes of each exploitability measurement (default: ``eval_episodes``); measured on the
     #: expected-rewards game, 100 paired episodes already bound race_v0's gain to about +-0.01

@@ -16,8 +16,15 @@ Self-play PPO finds *a* stable profile, not necessarily the one the theory singl
 dominance selects between two equilibria: at p_r = 0.6 and 0.9 both all-SAFE and all-UNSAFE are
 equilibria of the paper's game, since against an UNSAFE rival SAFE earns even less; the commons
 has a free-riding equilibrium beside the fair-share one), so the table reads as "where learning
-lands", with the theory beside it. At this study's small budget (60k steps) the learners are
-short of the validated ones of results/canonical/learned.md (300k steps for dsair_v0).
+lands", with the theory beside it. Each seed is judged by the targets of the learners' validation
+(:func:`labrace.agents.validation.on_target`: precipice within 0.05 of Nash disaster with
+exploitability <= 0.005, or inside the public regime's range with <= 0.03; dsair selecting the
+theory's strategy within the equilibrium tolerance; commons meeting the threshold where fair
+sharing is Nash), and a case lands where at least 80% of its seeds do.
+
+Budgets: ``small`` trains 60k steps, short of the validated learners; ``full`` trains exactly the
+validated learner of results/canonical/learned.md (each env's own budget: precipice_v0 200k,
+dsair_v0 and commons_v0 300k steps), 5 seeds.
 """
 
 from __future__ import annotations
@@ -26,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from labrace.agents.studies import Budget, Study
-from labrace.agents.studies.analysis import by_point, fmt
+from labrace.agents.studies.analysis import by_point, exploitability_by_point, exploitability_summary, fmt, fmt_exploitability, seed_values
 from labrace.agents.validation import CASES as VALIDATION_CASES
-from labrace.agents.validation import theory as validation_theory
+from labrace.agents.validation import game_theory, learned_value, on_target
 
 #: case → (env, overrides)
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -43,25 +50,33 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 
 def theory(case: str) -> str:
     env, overrides = CASES[case]
+    target = game_theory(env, overrides)
     if env == "precipice_v0":
-        from labrace.envs import precipice_v0 as P
-
-        config = P.make_config(**overrides)
-        p = P.disaster_probability(config.information, config.num_labs, config.enmity, config.capability_range)
-        return f"disaster {p:.2f} (Nash)"
+        low, high = target["disaster"]
+        return f"disaster {low:.2f} (Nash)" if low == high else f"disaster in [{low:.2f}, {high:.2f}] (equilibria)"
     if env == "dsair_v0":
-        t = validation_theory(case)
-        return f"{t['why']}: UNSAFE share {1 if t['selects'] == 'UNSAFE' else 0}"
-    from labrace.envs import commons_v0 as C
+        return f"{target['why']}: UNSAFE share {1 if target['selects'] == 'UNSAFE' else 0}"
+    return f"fair share {'is' if target['fair_share_is_nash'] else 'is not'} a Nash equilibrium (critical risk {target['critical_risk']:.2f})"
 
-    c = C.make_config(**overrides)
-    nash = C.fair_share_is_nash(c.risk, c.threshold, c.num_labs, c.endowment)
-    return f"fair share {'is' if nash else 'is not'} a Nash equilibrium (critical risk {C.critical_risk(c.threshold, c.num_labs, c.endowment):.2f})"
+
+#: a case lands on its theory where at least this share of its seeds do (4 of 5 seeds, 3 of 3), as
+#: results/canonical/learned.md asks of the validated learners
+ON_TARGET_SHARE = 0.8
+
+
+def seed_on_target(row: dict[str, Any]) -> bool:
+    """Whether one run lands where its case's theory says (:func:`labrace.agents.validation.on_target`:
+    the same targets and exploitability bounds as the learners' validation)."""
+    env, overrides = CASES[row["case"]]
+    rates = {key.removesuffix("_rate"): value for key, value in row.items() if key.endswith("_rate")}
+    exploitability = row["exploitability"] if row.get("exploitability") is not None else float("inf")  # unmeasured: not shown to be there
+    return on_target(env, game_theory(env, overrides), learned_value(env, rates, row["racing_index"]), exploitability)
 
 
 def analyse(rows: list[dict[str, Any]], out: Path) -> str:
     for row in rows:
         row["danger_rate"] = row.get("disaster_rate", row.get("catastrophe_rate"))
+        row["on_target"] = float(seed_on_target(row))
     metrics = {
         "danger rate": "danger_rate",
         "mean safety (precipice)": "share_safety",
@@ -70,12 +85,17 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
         "target met (commons)": "target_met_rate",
     }
     tables = {name: by_point(rows, ("case",), key) for name, key in metrics.items()}
-    lines = ["| case | theory | " + " | ".join(metrics) + " |", "|" + "---|" * (2 + len(metrics))]
+    exploitability = exploitability_by_point(rows, ("case",))
+    hits = {point: values for point, values in seed_values(rows, ("case",), "on_target").items()}
+    lines = ["| case | theory | " + " | ".join(metrics) + " | exploitability | seeds on target |", "|" + "---|" * (4 + len(metrics))]
+    landed, missed = [], []
     for case in CASES:
         if (case,) not in tables["danger rate"]:
             continue
         cells = [fmt(tables[name][(case,)]) for name in metrics]
-        lines.append(f"| {case} | {theory(case)} | " + " | ".join(cells) + " |")
+        k, n = int(sum(hits[(case,)])), len(hits[(case,)])
+        (landed if k >= ON_TARGET_SHARE * n else missed).append(case)
+        lines.append(f"| {case} | {theory(case)} | " + " | ".join(cells) + f" | {fmt_exploitability(exploitability[(case,)])} | {k} of {n} |")
     table = "\n".join(lines)
     # the same table beside the theory-vs-environment tables of results/canonical/
     canonical = out.parents[2] / "canonical" / f"learned_{out.parent.name}.md"
@@ -86,7 +106,14 @@ def analyse(rows: list[dict[str, Any]], out: Path) -> str:
             f"Regenerate: `python train.py sweep canonical --budget {out.parent.name}`; 95% t intervals over seeds.\n\n{table}\n"
         )
         tmp.replace(canonical)
-    return table
+    answer = (
+        f"**Answer.** Self-play learners land where the papers' theory says in {len(landed)} of {len(landed) + len(missed)} cases "
+        f"(a case lands where at least {ON_TARGET_SHARE:.0%} of its seeds do; a seed, where it meets the target and exploitability "
+        "bound of the learners' validation, results/canonical/learned.md)"
+        + (f"; not in {', '.join(missed)}" if missed else "")
+        + f". Lens: self-play; {exploitability_summary(rows, ('case',))} (dsair_v0's in its prize units, tolerance 5% of the prize)."
+    )
+    return answer + "\n\n" + table + "\n"
 
 
 STUDY = Study(
@@ -99,6 +126,10 @@ STUDY = Study(
     analyse=analyse,
     budgets={
         "small": Budget(timesteps=60_000, eval_episodes=300),
-        "full": Budget(timesteps=1_000_000, eval_episodes=2000, seeds=(0, 1, 2, 3, 4), trainer="independent"),
+        # the validated learner of results/canonical/learned.md (the default of `train.py train`: shared
+        # PPO with each env's settings and budget), which reaches the theory on these games; one PPO
+        # model per lab trained 1M steps in turns (the independent trainer) was never validated here
+        # and costs many hours on 2 cores (a commons_v0 run: 18 turns of about 7 min)
+        "full": Budget(timesteps=None, eval_episodes=2000, exploitability_episodes=500, seeds=(0, 1, 2, 3, 4)),
     },
 )

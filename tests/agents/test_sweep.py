@@ -83,6 +83,25 @@ def test_registered_studies_load_and_plan_their_grids(tmp_path):
         sweep.plan(load_study("h1"), "huge", tmp_path)
 
 
+def test_a_budget_without_timesteps_trains_each_env_for_its_validated_budget(tmp_path):
+    """The canonical study's full budget trains the validated learner of results/canonical/learned.md:
+    the shared trainer with each env's own budget from agents/hyperparams.py (what `train.py train`
+    gives it without --timesteps), named in every run's arguments and in the report's header."""
+    from labrace.agents.hyperparams import get_hyperparams, resolved_timesteps
+
+    study = load_study("canonical")
+    assert study.budgets["full"].timesteps is None
+    runs = sweep.plan(study, "full", tmp_path)
+    for run in runs:
+        env = run.expected["env"]
+        assert run.expected["trainer"] == "shared"
+        assert run.expected["timesteps"] == resolved_timesteps(get_hyperparams(env, "ppo", "shared"), "shared")
+        assert f"--timesteps={run.expected['timesteps']}" in run.argv
+    assert {run.expected["env"]: run.expected["timesteps"] for run in runs} == {"precipice_v0": 200_000, "dsair_v0": 300_000, "commons_v0": 300_000}
+    header = sweep.section(study, "full", tmp_path, rows=[])
+    assert "precipice_v0 200,000, dsair_v0 300,000, commons_v0 300,000 steps (each env's validated budget)" in header
+
+
 def test_every_grid_point_makes_a_valid_config(tmp_path):
     """Each point's overrides, as train.py will parse them, build a valid environment config."""
     import ast
