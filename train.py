@@ -177,14 +177,19 @@ def check_exploitability_options(args: argparse.Namespace, game: Any) -> None:
         raise UsageError("--br-dynamics plays a strategy set (race_v0, dsair_v0, commons_v0); precipice_v0's best responses are exact (--exploitability)")
 
 
-def best_response_dynamics_profile(game: Any, policies: list[Any], steps: int, episodes: int, seed: int, br_timesteps: int | None = None) -> tuple[dict[str, list[Any]], dict[str, Any] | None]:
+def best_response_dynamics_profile(
+    game: Any, policies: list[Any], steps: int, episodes: int, seed: int, br_timesteps: int | None = None, learned: dict[str, Any] | None = None
+) -> tuple[dict[str, list[Any]], dict[str, Any] | None]:
     """``({"after best-response dynamics": profile}, record)`` for evaluate_run and metrics.json
     (``({}, None)`` where ``steps`` is 0).
 
     The dynamics ends at an equilibrium of the strategy set, so the set alone cannot check it: where
     a PPO best response is trained (``br_timesteps``, the game's default where None), the reached
     profile's exploitability is measured again with it added to the set, on fresh episodes
-    (``record["check"]``; in one of 20 H1 seeds it found a gain of 0.87 the set missed)."""
+    (``record["check"]``; in one of 20 H1 seeds it found a gain of 0.87 the set missed). Where the
+    dynamics switches no lab, the reached profile is the learned one: ``learned``, the learned
+    profile's exploitability measured by :func:`measure_exploitability` with the same episodes and
+    ``br_timesteps``, is then the check, instead of training the same PPO responses twice."""
     if not steps:
         return {}, None
     from labrace.agents.exploitability import best_response_dynamics
@@ -193,7 +198,10 @@ def best_response_dynamics_profile(game: Any, policies: list[Any], steps: int, e
     record = best_response_dynamics(game, policies, steps, episodes, seed)
     reached = record.pop("profile")
     if br_learner_steps(game, br_timesteps) > 0:
-        record["check"] = measure_exploitability(game, reached, episodes, seed + 1, br_timesteps)
+        if not record["steps"] and learned is not None:
+            record["check"] = learned
+        else:
+            record["check"] = measure_exploitability(game, reached, episodes, seed + 1, br_timesteps)
     return {"after best-response dynamics": reached}, record
 
 
@@ -477,15 +485,19 @@ def train_and_evaluate(args: argparse.Namespace, config: dict[str, Any], game: A
     else:
         print("training had finished before the interruption: evaluating its policies")
         policies = load_run_policies(run_dir, config, game)
-    extra, dynamics = best_response_dynamics_profile(game, policies, config.get("br_dynamics", 0), config.get("exploitability_episodes", DEFAULT_EXPLOITABILITY_EPISODES), config["seed"] + 3, config.get("br_timesteps"))
+    episodes = config.get("exploitability_episodes", DEFAULT_EXPLOITABILITY_EPISODES)
+    exploitability = learned = None  # learned: measured here, with the settings the dynamics' check uses
+    if "convergence" in training["report"]:  # the independent trainer's convergence check measured it already
+        exploitability = training["report"]["convergence"]["exploitability"]
+    elif episodes > 0:
+        exploitability = learned = measure_exploitability(game, policies, episodes, config["seed"] + 2, config.get("br_timesteps"))
+    extra, dynamics = best_response_dynamics_profile(game, policies, config.get("br_dynamics", 0), episodes, config["seed"] + 3, config.get("br_timesteps"), learned)
     metrics = evaluate_run(game, policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only, extra_profiles=extra)
     if dynamics is not None:
         metrics["best_response_dynamics"] = dynamics
     metrics["training"] = training
-    if "convergence" in training["report"]:  # the independent trainer's convergence check measured it already
-        metrics["exploitability"] = training["report"]["convergence"]["exploitability"]
-    elif config.get("exploitability_episodes", DEFAULT_EXPLOITABILITY_EPISODES) > 0:
-        metrics["exploitability"] = measure_exploitability(game, policies, config["exploitability_episodes"], config["seed"] + 2, config.get("br_timesteps"))
+    if exploitability is not None:
+        metrics["exploitability"] = exploitability
     if not args.no_plots:
         plot_learning_curve(run_dir)
     write_json(run_dir / "metrics.json", metrics)  # last: marks the run finished
@@ -820,13 +832,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except UsageError as exc:
         raise UsageError(f"{exc}{'' if args.out else '; pass --out DIR to evaluate a read-only run elsewhere'}") from None
     try:
-        extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2, args.br_timesteps)
+        learned = None
+        if args.exploitability and args.exploitability_episodes > 0:
+            learned = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
+        extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2, args.br_timesteps, learned)
         metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag, extra_profiles=extra)
         metrics["scenario"] = scenario
         if dynamics is not None:
             metrics["best_response_dynamics"] = dynamics
-        if args.exploitability and args.exploitability_episodes > 0:
-            metrics["exploitability"] = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
+        if learned is not None:
+            metrics["exploitability"] = learned
     except KeyboardInterrupt:
         print(f"\ninterrupted: no evaluation written (run the same command again to evaluate {run_dir})", file=sys.stderr)
         return 130

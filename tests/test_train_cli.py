@@ -124,6 +124,27 @@ def test_evaluate_runs_best_response_dynamics_from_the_learned_profile_when_aske
     assert code == 2 and "--exploitability-episodes" in err and ">= 2" in err
 
 
+def test_dynamics_that_switches_no_lab_is_checked_by_the_learned_profile_s_own_measurement(monkeypatch):
+    """No switch: the reached profile is the learned one, so the learned profile's exploitability
+    (measured with the same episodes and PPO response) is the check; no PPO response trains twice.
+    After a switch the reached profile is measured afresh."""
+    import labrace
+    import labrace.agents.exploitability as module
+
+    game = labrace.make_game("race_v0")
+    policies = [labrace.agents.make_baseline("safe", game) for _ in range(game.num_agents)]
+    switches: list[dict] = []
+    monkeypatch.setattr(module, "best_response_dynamics", lambda game, profile, steps, episodes, seed: {"profile": list(profile), "strategies": ["safe"] * 3, "steps": list(switches)})
+    measured = []
+    monkeypatch.setattr(cli, "measure_exploitability", lambda game, profile, episodes, seed, br_timesteps: measured.append(seed) or {"measured": seed})
+    learned = {"exploitability": 0.01}
+    _, record = cli.best_response_dynamics_profile(game, policies, 3, 20, 7, 256, learned)
+    assert record["check"] is learned and measured == []
+    switches.append({"lab": 0, "from": "safe", "to": "fixed (0.30, 0.70, 0.00)", "gain": 0.1})
+    _, record = cli.best_response_dynamics_profile(game, policies, 3, 20, 7, 256, learned)
+    assert record["check"] == {"measured": 8} and measured == [8]
+
+
 def test_train_runs_best_response_dynamics_after_training_when_asked(capsys, tmp_path):
     argv = ["train", "--out", str(tmp_path), "--run-name", "dyn", "--trainer", "simultaneous", "--br-dynamics", "3", "--learned-only", "--no-plots", *TINY]
     code, out, _ = run(argv, capsys)
