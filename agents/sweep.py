@@ -81,7 +81,7 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
         sets = [f"--set={field}={value!r}" for field, value in overrides.items()]
         hyperparams = {**spec.hyperparams.get(env, {}), **point_hyperparams(point)}
         sets += [f"--hp={key}={value!r}" for key, value in hyperparams.items()]
-        timesteps = spec.timesteps or resolved_timesteps(get_hyperparams(env, study.algo, trainer, hyperparams), trainer)
+        timesteps = spec.timesteps if spec.timesteps is not None else resolved_timesteps(get_hyperparams(env, study.algo, trainer, hyperparams), trainer)
         for seed in spec.seeds:
             run_dir = out / budget / study.name / f"{point_label(point)}-s{seed}"
             argv = (
@@ -284,8 +284,9 @@ def _settings(study: Study, budget: str) -> str:
 
 
 def _steps(study: Study, budget: str, out: Path) -> str:
-    """``60,000 steps``, or where the budget leaves it to each env: ``precipice_v0 200,000 and dsair_v0 300,000 steps``."""
-    if study.budgets[budget].timesteps:
+    """``60,000 steps``, or where the budget leaves it to each env: ``precipice_v0 200,000, dsair_v0
+    300,000 steps (each env's validated budget)``."""
+    if study.budgets[budget].timesteps is not None:
         return f"{study.budgets[budget].timesteps:,} steps"
     per_env = {run.expected["env"]: run.expected["timesteps"] for run in plan(study, budget, out)}
     return ", ".join(f"{env} {steps:,}" for env, steps in per_env.items()) + " steps (each env's validated budget)"
