@@ -79,6 +79,40 @@ class FixedAllocation(Policy):
         return {"kind": "fixed_allocation", "name": self.name, "allocation": list(self.allocation), "commit": self.commit, "declare": self.declare}
 
 
+class Opportunist(Policy):
+    """race_v0 with ``pivotal_act``: plays a fixed allocation and attempts the pivotal act once its
+    capability leads every other lab's (as it observes them) by at least ``lead`` (a candidate best
+    response, not a baseline). The act succeeds with probability ``rho_i * clip(lead_i /
+    pivotal_lead_scale, 0, 1)``, so waiting for a lead of ``pivotal_lead_scale`` maximises the
+    chance; attempting every step (a fixed allocation with the act) risks the act's failure early."""
+
+    def __init__(self, game: Any, allocation: Sequence[float], lead: float, name: str | None = None) -> None:
+        from labrace.envs.race_v0 import allocation_to_action
+
+        config = game.config
+        if not config.pivotal_act:
+            raise ValueError("an Opportunist needs a race_v0 config with pivotal_act=True")
+        if not 0.0 <= float(lead) <= 2.0:
+            raise ValueError(f"lead must be a capability lead in [0, 2]; got {lead!r}")
+        self.allocation, self.lead = tuple(float(a) for a in allocation), float(lead)
+        self.name = name or "opportunist ({:.2f}, {:.2f}, {:.2f}) lead {:.2f}".format(*self.allocation, self.lead)
+        slots = game.observation_slots
+        self._own = slots.index("capability")
+        self._others = [slots.index(f"other_{k}_capability") for k in range(1, game.num_agents)]
+        self._play = allocation_to_action(config, self.allocation)
+        self._attempt = allocation_to_action(config, self.allocation, attempt=True)
+
+    def act(self, observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        observations = np.asarray(observations)
+        lead = observations[:, self._own] - observations[:, self._others].max(axis=1)  # (B,)
+        attempt = lead >= self.lead
+        return np.where(attempt.reshape((-1,) + (1,) * self._play.ndim), self._attempt, self._play)
+
+    def description(self) -> dict[str, Any]:
+        """The allocation and the lead, for ``load_policy``."""
+        return {"kind": "opportunist", "name": self.name, "allocation": list(self.allocation), "lead": self.lead}
+
+
 class ConditionalCooperator(Policy):
     """Reciprocates the other labs' observed cooperation (see the module table)."""
 

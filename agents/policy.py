@@ -210,6 +210,12 @@ def load_policy(path: str | os.PathLike, game: Any = None, deterministic: bool |
         from labrace.agents.baselines import FixedAllocation
 
         return FixedAllocation(game, meta["allocation"], meta["name"], commit=meta["commit"], declare=meta["declare"])
+    if meta.get("kind") == "opportunist":
+        if game is None:
+            raise ValueError(f"{meta_path}: the opportunist {meta['name']!r} needs the game: load_policy(path, game)")
+        from labrace.agents.baselines import Opportunist
+
+        return Opportunist(game, meta["allocation"], meta["lead"], meta["name"])
     if meta.get("kind") == "sb3":
         from labrace.agents.trainers import algorithm_class  # trainers import SB3; keep this module light
 

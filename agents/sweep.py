@@ -328,7 +328,8 @@ def policies_section(folder: Path) -> str:
         "",
         "Each committed race_v0 policy (`results/policies/<scenario>/`, `make policies`) beside the largest gain a "
         "lab makes by a best response against the others' frozen policies (the best of a grid of fixed allocations, "
-        "every scripted baseline and a trained PPO best response; per episode, 95% CI). A profile exploitable by "
+        "every scripted baseline, where the pivotal act is allowed opportunists that take it once they lead, and a "
+        "trained PPO best response; per episode, 95% CI). A profile exploitable by "
         "more than 0.05 per episode is **not an equilibrium**: it is not evidence of what labs with these incentives "
         "would do; where no mean gain exceeds 0.05 but an interval does, the verdict waits for more episodes.",
         "",
@@ -453,8 +454,8 @@ def write_report(
         "that every lab plays, learning from the labs' mean reward (the *team* lens: what labs reach if they learn as one team; "
         "its welfare minus the equilibrium lens's is the price of the race). Only the equilibrium lens's claims are read as "
         "equilibrium behaviour; the other two say where their learners land. Each cell shows its "
-        "exploitability (the most a lab gains by a best response over a grid of fixed allocations and every scripted "
-        "baseline, per episode); above 0.05 it is *not an equilibrium*: it says where learning stopped, not what labs with "
+        "exploitability (the most a lab gains by a best response over a grid of fixed allocations, every scripted "
+        "baseline and, where the pivotal act is allowed, opportunists that take it once they lead; per episode); above 0.05 it is *not an equilibrium*: it says where learning stopped, not what labs with "
         "these incentives settle on, and comparisons of the equilibrium lens leave such cells out. Seeds are counted by "
         "the basin they end in (racing, coordinating, stalling) with Wilson intervals, because outcomes across seeds are "
         "often bimodal. H1 also reads each cell by its theory (the symmetric equilibria of its fixed-allocation game), H3 by "

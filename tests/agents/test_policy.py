@@ -7,7 +7,7 @@ import pytest
 
 import labrace
 from labrace.agents import SB3Policy, as_policy, load_policy, make_baseline
-from labrace.agents.baselines import BASELINES, FixedAllocation
+from labrace.agents.baselines import BASELINES, FixedAllocation, Opportunist
 
 
 def test_learned_policy_acts_on_batches(tiny_shared_model):
@@ -55,6 +55,16 @@ def test_a_fixed_allocation_round_trip_keeps_its_allocation_and_its_commitment(t
         loaded = load_policy(tmp_path / "lab_0", game)
         assert isinstance(loaded, FixedAllocation) and loaded.name == policy.name and loaded.allocation == policy.allocation
         np.testing.assert_array_equal(loaded.act(observations), policy.act(observations))
+    with pytest.raises(ValueError, match="needs the game"):
+        load_policy(tmp_path / "lab_0")
+
+
+def test_an_opportunist_round_trip_keeps_its_allocation_and_its_lead(tmp_path):
+    game = labrace.make_game("race_v0", "pivotal_act")
+    policy = Opportunist(game, (0.3, 0.7, 0.0), lead=0.2)
+    policy.save(tmp_path / "lab_0")
+    loaded = load_policy(tmp_path / "lab_0", game)
+    assert isinstance(loaded, Opportunist) and (loaded.name, loaded.allocation, loaded.lead) == (policy.name, policy.allocation, policy.lead)
     with pytest.raises(ValueError, match="needs the game"):
         load_policy(tmp_path / "lab_0")
 

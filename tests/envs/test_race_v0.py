@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import labrace
-from labrace.agents.baselines import FixedAllocation, make_baseline
+from labrace.agents.baselines import FixedAllocation, Opportunist, make_baseline
 from labrace.agents.evaluation import rollout
 from labrace.envs import race_v0
 from labrace.envs.core import _game_axes
@@ -588,6 +588,24 @@ def test_conditional_cooperator_reciprocates():
     np.testing.assert_allclose(first[0], COOP)
     obs, *_ = env.step({"lab_0": first[0], "lab_1": np.array(RACE, np.float32), "lab_2": np.array(RACE, np.float32)})
     np.testing.assert_allclose(policy.act(np.stack([obs["lab_0"]]))[0], (0.7, 0.3, 0.0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("action_type", ["continuous", "discrete"])
+def test_an_opportunist_attempts_the_pivotal_act_once_it_leads_every_rival_by_its_lead(action_type):
+    game = labrace.make_game("race_v0", "pivotal_act", action_type=action_type)
+    policy = Opportunist(game, (0.4, 0.6, 0.0), lead=0.3)
+    slots = game.observation_slots
+    observations = np.zeros((3, len(slots)), dtype=np.float32)
+    observations[:, slots.index("capability")] = [0.5, 0.5, 0.6]
+    observations[:, slots.index("other_1_capability")] = [0.3, 0.1, 0.2]
+    observations[:, slots.index("other_2_capability")] = [0.1, 0.25, 0.3]  # leads 0.2, 0.25, 0.3
+    actions = policy.act(observations)
+    np.testing.assert_array_equal(actions[:2], np.stack([race_v0.allocation_to_action(game.config, (0.4, 0.6, 0.0))] * 2))
+    np.testing.assert_array_equal(actions[2], race_v0.allocation_to_action(game.config, (0.4, 0.6, 0.0), attempt=True))
+    with pytest.raises(ValueError, match="pivotal_act=True"):
+        Opportunist(labrace.make_game("race_v0"), (0.4, 0.6, 0.0), lead=0.3)
+    with pytest.raises(ValueError, match=r"lead must be .* \[0, 2\]"):
+        Opportunist(game, (0.4, 0.6, 0.0), lead=-0.1)
 
 
 def test_config_dataclass_fields_are_documented_in_the_module():
