@@ -79,6 +79,6 @@ crossplay: setup
 validate: setup
 	$(PY) -m labrace.agents.validation
 
-# the reference study at its small budget (20-30 minutes on 2 cores by the machine, measured) → results/REPORT.md
+# the reference study at its small budget (20-40 minutes on 2 cores by the machine, measured; README) → results/REPORT.md
 report: setup
 	$(PY) train.py sweep all --budget small
