@@ -105,13 +105,10 @@ def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
 
     One torch thread is the default: the networks are small, so more threads mostly contend with
     the environment for the CPU (several times slower on 2 busy cores), and a fixed thread count is
-    part of bit-for-bit reproducibility. torch.distributions' argument checks are turned off: they
-    change no number, cost about a sixth of SB3's per-step forward on 16 rows (measured), and a
-    learner that diverges still meets a clear error, the env's check of NaN actions.
+    part of bit-for-bit reproducibility.
     """
     import torch
 
-    torch.distributions.Distribution.set_default_validate_args(False)
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
     random.seed(seed)
