@@ -74,11 +74,12 @@ def point_hyperparams(point: Mapping[str, Any]) -> dict[str, Any]:
 #: race_v0's PPO at the small budget: 5 epochs of batches of 1024 instead of 10 of 512 (a quarter of
 #: the gradient steps). Measured at 60k steps, 5 seeds (baseline; misuse_hawks): half the time per
 #: run (shared: 7 s against 14 s with both cores busy) and no more exploitable (mean 0.57 against
-#: 0.92; 0.28 against 0.35). Hidden layers of 32 units instead of 64 were measured and not taken:
-#: in a clean-clone ``make report`` their runs trained about 12-15% faster (against the unchanged
-#: canonical runs' training time on the same day), but H2's equilibrium lens ended more exploitable
-#: (mean 1.82 against 1.07 per episode; approximate equilibria in 5 of 40 runs against 9) and H4's
-#: self-play too (0.93 against 0.85), while H3's was less (0.48 against 0.58)
+#: 0.92; 0.28 against 0.35). Hidden layers of 32 units instead of 64 were measured and not taken: in
+#: a clean-clone ``make report`` their runs trained about 12-15% faster (judged against its
+#: unchanged canonical runs, 21% slower than in the report compared), but H2's equilibrium lens
+#: ended more exploitable (mean 1.82 against 1.07 per episode; approximate equilibria in 5 of 40
+#: runs against 9) and H4's self-play too (0.93 against 0.85), while H3's was less (0.48 against
+#: 0.58)
 SMALL_BUDGET_HYPERPARAMS = {"race_v0": {"n_epochs": 5, "batch_size": 1024}}
 #: race_v0's PPO at the full budget (300k steps): the small budget's updates, and a policy whose
 #: exploration noise starts wider (log-std 1.0 on the logits instead of 0). A lab's best response is
