@@ -48,6 +48,7 @@ import json
 import os
 import random
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,20 @@ def algorithm_class(name: str) -> type:
     if name not in classes:
         raise ValueError(f"unknown algorithm {name!r}; valid algorithms are {list(ALGORITHMS)}")
     return classes[name]
+
+
+def keep_logs_out_of_tmp(model: Any) -> Any:
+    """Give an SB3 model without a TensorBoard folder a logger that writes no files (returns it).
+
+    Without ``tensorboard_log``, SB3 makes an empty folder ``<tempdir>/SB3-<date-time>`` at every
+    ``learn()``: one per best response of an exploitability measurement (736 were found in /tmp
+    after a day of studies). A run's logs belong in its run folder; a model without one writes none.
+    """
+    if model.tensorboard_log is None:
+        from stable_baselines3.common.logger import HumanOutputFormat, Logger
+
+        model.set_logger(Logger(folder=None, output_formats=[HumanOutputFormat(sys.stdout)] if model.verbose >= 1 else []))
+    return model
 
 
 def check_algorithm(algo: str, game: Any) -> None:
@@ -336,6 +351,7 @@ def train_shared(
     if model is None:
         state = None
         model = cls(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs)
+    keep_logs_out_of_tmp(model)
     callbacks = training_callbacks(settings, timesteps)
     if run_dir is not None and checkpoint_every:
         callbacks.append(checkpoint_callback(run_dir / "checkpoints", checkpoint_every, keep_checkpoints, [env]))
@@ -522,7 +538,7 @@ def train_simultaneous(
     env = VecMonitor(GameVecEnv(training_game(game, settings), B, seed=seed, action_transform=transform), filename=monitor)
     cls = algorithm_class(algo)
     tb = str(run_dir / "tb") if run_dir is not None else None
-    models = [cls(settings.get("policy", "MlpPolicy"), _lab_rows_env(game, B, env.action_space), seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs) for i in range(N)]
+    models = [keep_logs_out_of_tmp(cls(settings.get("policy", "MlpPolicy"), _lab_rows_env(game, B, env.action_space), seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs)) for i in range(N)]
     per_lab = max(timesteps // N, 1)
     try:
         callbacks = []
@@ -637,7 +653,7 @@ def train_focal(game: Any, lab: int, background: list[Policy], timesteps: int, s
     settings, kwargs = split_hyperparams(params)
     transform = action_transform(settings, algo, game)
     env = _focal_vec_env(training_game(game, settings), lab, background, int(settings.get("n_envs", 16)), None, seed, settings.get("focal_env", "batched") == "batched", transform)
-    model = algorithm_class(algo)(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", **kwargs)
+    model = keep_logs_out_of_tmp(algorithm_class(algo)(settings.get("policy", "MlpPolicy"), env, seed=seed, device="cpu", **kwargs))
     try:
         model.learn(timesteps, callback=training_callbacks(settings, timesteps) or None)
     finally:
@@ -699,7 +715,7 @@ def train_independent(
             monitor = str(run_dir / (f"resumed-model_{done}_steps.lab_{i}.monitor.csv" if saved else f"lab_{i}.monitor.csv"))
         env = _focal_vec_env(learning_game, i, [policies[j] for j in range(N) if j != i], n_envs, monitor, seed + i, batched, transform)
         envs.append(env)
-        models.append(cls(settings.get("policy", "MlpPolicy"), env, seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs))
+        models.append(keep_logs_out_of_tmp(cls(settings.get("policy", "MlpPolicy"), env, seed=seed + i, device="cpu", tensorboard_log=tb, verbose=verbose, **kwargs)))
         policies[i].model = models[i]
 
     schedules = [training_callbacks(settings, timesteps) for _ in range(N)]  # one per lab, kept over its turns
@@ -707,7 +723,7 @@ def train_independent(
     if saved:
         state = TrainingState.read(run_dir / "models" / "lab_0.zip") if batched else None
         for i in range(N):
-            models[i] = cls.load(run_dir / "models" / f"lab_{i}.zip", env=envs[i], device="cpu", tensorboard_log=tb, force_reset=state is None)
+            models[i] = keep_logs_out_of_tmp(cls.load(run_dir / "models" / f"lab_{i}.zip", env=envs[i], device="cpu", tensorboard_log=tb, force_reset=state is None))
             policies[i].model = models[i]
         if state is not None:
             state.restore(envs)  # last: loading the models re-seeded the global generators

@@ -34,7 +34,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 import labrace
 from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
 from labrace.agents.studies import SMALL_BUDGET_HYPERPARAMS
-from labrace.agents.trainers import seed_everything
+from labrace.agents.trainers import keep_logs_out_of_tmp, seed_everything
 
 
 class NullVecEnv(VecEnv):
@@ -100,7 +100,7 @@ def ppo_rate(env: VecEnv, timesteps: int, overrides: dict, seed: int = 0, timer:
     ``env``, and the fraction of that CPU time spent in the env's ``step_wait`` (with ``timer``)."""
     seed_everything(seed)
     _, kwargs = split_hyperparams(get_hyperparams("race_v0", "ppo", "shared"))
-    model = PPO("MlpPolicy", VecMonitor(env), seed=seed, device="cpu", **{**kwargs, **overrides})
+    model = keep_logs_out_of_tmp(PPO("MlpPolicy", VecMonitor(env), seed=seed, device="cpu", **{**kwargs, **overrides}))
     model.learn(min(timesteps, 10_000))  # warm-up (first rollout, torch initialisation)
     start, cpu_start = time.perf_counter(), time.process_time()
     if timer is not None:

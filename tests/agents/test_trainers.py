@@ -253,3 +253,21 @@ def test_an_interrupted_run_closes_its_monitor_files(tmp_path, monkeypatch, trai
         gc.collect()
     leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning) and "monitor" in str(w.message)]
     assert leaks == []
+
+
+@pytest.mark.parametrize("trainer", ["shared", "independent", "simultaneous", "best_response"])
+def test_training_without_a_run_folder_writes_no_log_folder(tmp_path, monkeypatch, trainer):
+    import tempfile
+
+    import labrace.agents.trainers as trainers
+    from labrace.agents.baselines import make_baseline
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where SB3 would make SB3-<date-time>
+    game = labrace.make_game("race_v0", num_labs=2)
+    hp = tiny_hyperparams("ppo", "shared" if trainer in ("shared", "simultaneous") else "independent", n_envs=2, n_steps=32, batch_size=64)
+    if trainer == "best_response":
+        trainers.train_focal(game, 0, [make_baseline("cooperate", game)], 128, seed=0, hyperparams=hp)
+    else:
+        train = {"shared": train_shared, "independent": train_independent, "simultaneous": trainers.train_simultaneous}[trainer]
+        train(game, "ppo", 256, seed=0, hyperparams=hp)
+    assert list(tmp_path.iterdir()) == []
