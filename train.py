@@ -152,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=12345, help="evaluation seed")
     evaluate.add_argument("--exploitability", action="store_true", help="also measure the learned profile's exploitability (best-response gain per lab) in this scenario")
     evaluate.add_argument("--out", default=None, help="folder for the evaluation's files, named by all its settings (default: RUN_DIR/eval; give another for a read-only run)")
+    evaluate.add_argument("--learned-only", action="store_true", help="evaluate the learned profile (and the one best-response dynamics reaches) only: no baselines, no cross-play")
+    evaluate.add_argument("--no-plots", action="store_true", help="skip the plots")
     add_exploitability_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
@@ -814,6 +816,8 @@ def evaluation_tag(args: argparse.Namespace, scenario: str) -> str:
         parts.append(f"exploitability{args.exploitability_episodes}ep-{learner}")
     if args.br_dynamics:
         parts.append(f"brdynamics{args.br_dynamics}-{args.exploitability_episodes}ep-{learner}")
+    if args.learned_only:
+        parts.append("learnedonly")
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-" + "-".join(parts))
 
 
@@ -836,7 +840,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.exploitability and args.exploitability_episodes > 0:
             learned = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
         extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2, args.br_timesteps, learned)
-        metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag, extra_profiles=extra)
+        metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag, plots=not args.no_plots, baselines=not args.learned_only, extra_profiles=extra)
         metrics["scenario"] = scenario
         if dynamics is not None:
             metrics["best_response_dynamics"] = dynamics
@@ -851,7 +855,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(exploitability_lines(metrics["exploitability"]))
     if "best_response_dynamics" in metrics:
         print(dynamics_lines(metrics["best_response_dynamics"]))
-    print(f"\nwrote {out_dir}/metrics{tag}.json, episodes{tag}.csv and plots")
+    print(f"\nwrote {out_dir}/metrics{tag}.json, episodes{tag}.csv{'' if args.no_plots else ' and plots'}")
     return 0
 
 

@@ -124,6 +124,17 @@ def test_evaluate_runs_best_response_dynamics_from_the_learned_profile_when_aske
     assert code == 2 and "--exploitability-episodes" in err and ">= 2" in err
 
 
+def test_evaluate_learned_only_without_plots_writes_the_learned_and_reached_profiles_alone(finished_run, capsys, tmp_path):
+    argv = ["evaluate", str(finished_run), "--episodes", "10", "--br-dynamics", "2", "--exploitability-episodes", "10", "--br-timesteps", "0", "--learned-only", "--no-plots", "--out", str(tmp_path)]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "and plots" not in out
+    # a learned-only evaluation is named as one: it never replaces (or passes for) a full one
+    tag = "-baseline-10ep-seed12345-brdynamics2-10ep-br0-learnedonly"
+    assert {p.name for p in tmp_path.iterdir()} == {f"metrics{tag}.json", f"episodes{tag}.csv"}
+    metrics = json.loads((tmp_path / f"metrics{tag}.json").read_text())
+    assert set(metrics["profiles"]) == {"learned", "after best-response dynamics"} and not metrics["cross_play"]["rows"]
+
+
 def test_dynamics_that_switches_no_lab_is_checked_by_the_learned_profile_s_own_measurement(monkeypatch):
     """No switch: the reached profile is the learned one, so the learned profile's exploitability
     (measured with the same episodes and PPO response) is the check; no PPO response trains twice.
