@@ -21,7 +21,7 @@ PIP_FLAGS := --quiet --no-cache-dir --no-compile
 # with byte-code writing on: only those modules (91 MB), not whole packages.
 WARM := import labrace.agents.trainers, labrace.agents.sweep, labrace.agents.crossplay, labrace.agents.studies.analysis, torch._dynamo, matplotlib.pyplot, pandas, supersuit, pytest, hypothesis; from stable_baselines3 import A2C, DQN, PPO, SAC
 
-.PHONY: setup setup-integrations train test test-core test-integrations bench policies crossplay report validate
+.PHONY: setup setup-integrations train test test-core test-integrations bench policies crossplay report dynamics validate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,3 +82,8 @@ validate: setup
 # the reference study at its small budget (20-40 minutes on 2 cores by the machine, measured; README) → results/REPORT.md
 report: setup
 	$(PY) train.py sweep all --budget small
+
+# where best responses lead from every equilibrium-lens run of the small budget (trains the runs
+# first where they are missing, as `make report` does) → results/br-dynamics.md (and REPORT.md)
+dynamics: setup
+	$(PY) train.py sweep all --budget small --br-dynamics 10

@@ -6,7 +6,7 @@
     python train.py train --algo dqn --set action_type=discrete
     python train.py evaluate results/<run> --scenario misuse_hawks --episodes 2000
     python train.py compare results/<run-a> results/<run-b>
-    python train.py sweep all --budget small   # the reference study → results/REPORT.md (20-30 min on 2 cores, by the machine)
+    python train.py sweep all --budget small   # the reference study → results/REPORT.md (20-40 min on 2 cores, by the machine)
 
 One readable path from arguments to results (in the manner of CleanRL): arguments → validated
 config (the env's own checks; a bad value exits 2 with one line naming it) → trainer
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     sweep.add_argument("study", choices=[*list_studies(), "all"], help="which study; 'all' runs every one")
-    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in 20-30 min on 2 cores, by the machine; full: the published figures")
+    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in 20-40 min on 2 cores, by the machine; full: the published figures")
     sweep.add_argument("--backend", default="local", choices=["local", "ray"], help="local worker processes, or Ray core tasks (needs the rllib extra)")
     sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs with the local backend")
@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--report", default=None, help="the report whose study sections are updated from the finished runs (default: results/REPORT.md for the small budget, results/REPORT-full.md for the full one)")
     sweep.add_argument("--report-only", action="store_true", help="do not train; update the report from the runs already finished")
     sweep.add_argument("--replace", action="store_true", help="replace report sections even with fewer finished runs than they hold (by default such sections are kept)")
+    sweep.add_argument(
+        "--br-dynamics", type=int, default=0, metavar="STEPS",
+        help="also run best-response dynamics over the strategy set (at most STEPS switches) from every finished equilibrium-lens run's learned profile "
+        "(its files in RUN/br-dynamics/) and write br-dynamics.md beside the report (the full budget: br-dynamics-full.md): learned and reached profiles side by side",
+    )  # fmt: skip
     sweep.set_defaults(func=cmd_sweep)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a finished run's policy (optionally in another scenario) against the baselines", formatter_class=HelpFormatter)
@@ -893,14 +898,38 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run the study's unfinished runs (skipping finished ones), then rewrite the report."""
+def run_sweep_jobs(jobs: list[Any], args: argparse.Namespace, unit: str, failed: list[tuple[str, int, str]]) -> bool:
+    """Run a sweep's jobs (train.py commands) on its backend with a progress bar, adding the failed
+    ones to ``failed``; False if Ctrl-C stopped them (finished jobs are kept)."""
     from tqdm import tqdm
 
     from labrace.agents import sweep
+
+    with tqdm(total=len(jobs), desc=args.study if unit == "run" else f"{args.study} {unit}", unit=unit) as bar:
+
+        def progress(result: tuple[str, int, str]) -> None:
+            bar.update(1)
+            if result[1] != 0:
+                failed.append(result)
+                tqdm.write(f"{unit} {Path(result[0]).stem} failed (exit {result[1]}); log: {result[0]}")
+
+        try:
+            if args.backend == "ray":
+                sweep.run_ray(jobs, str(Path(__file__).resolve()), args.address, progress)
+            else:
+                sweep.run_local(jobs, str(Path(__file__).resolve()), args.workers, progress)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: the workers are stopped; finished {unit}s are kept, and the same command runs the {bar.total - bar.n} left", file=sys.stderr)
+            return False
+    return True
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the study's unfinished runs (skipping finished ones), then rewrite the report."""
+    from labrace.agents import sweep
     from labrace.agents.studies import list_studies, load_study
 
-    check_minimums(("--workers", args.workers, 1))
+    check_minimums(("--workers", args.workers, 1), ("--br-dynamics", args.br_dynamics, 0))
     report = Path(args.report) if args.report else sweep.report_path(RESULTS, args.budget)
     try:
         sweep.check_report_budget(report, args.budget)  # before training, not after it
@@ -914,25 +943,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         unfinished = [run for run in runs if not run.finished]
         todo += unfinished
         print(f"study {name} ({args.budget}): {len(runs)} runs, {len(runs) - len(unfinished)} finished, {len(unfinished)} to run ({args.backend})")
-    if todo:
-        # every study's runs in one pool, longest first: no worker waits at the end of each study
-        todo = sweep.longest_first(todo)
-        with tqdm(total=len(todo), desc=args.study, unit="run") as bar:
+    if todo and not run_sweep_jobs(sweep.longest_first(todo), args, "run", failed):  # every study's runs in one pool, longest first
+        return 130
+    if args.br_dynamics:  # after training: the dynamics starts from the finished runs
+        from labrace.agents import dynamics
 
-            def progress(result: tuple[str, int, str]) -> None:
-                bar.update(1)
-                if result[1] != 0:
-                    failed.append(result)
-                    tqdm.write(f"run {Path(result[0]).stem} failed (exit {result[1]}); log: {result[0]}")
-
-            try:
-                if args.backend == "ray":
-                    sweep.run_ray(todo, str(Path(__file__).resolve()), args.address, progress)
-                else:
-                    sweep.run_local(todo, str(Path(__file__).resolve()), args.workers, progress)
-            except KeyboardInterrupt:
-                print(f"\ninterrupted: the workers are stopped; finished runs are kept, and the same command runs the {bar.total - bar.n} left", file=sys.stderr)
-                return 130
+        jobs = [job for name in names for job in dynamics.dynamics_plan(load_study(name), args.budget, out, args.br_dynamics)]
+        unfinished = [job for job in jobs if not job.finished]
+        print(f"best-response dynamics ({args.budget}): {len(jobs)} finished equilibrium-lens runs, {len(jobs) - len(unfinished)} with dynamics, {len(unfinished)} to run")
+        if unfinished and not args.report_only and not run_sweep_jobs(sweep.longest_first(unfinished), args, "dynamics", failed):
+            return 130
+        path = dynamics.write_dynamics_report(list_studies(), args.budget, out, args.br_dynamics, sweep.dynamics_report_path(report.parent, args.budget))
+        print(f"best-response dynamics report: {path}")
     report, kept = sweep.write_report(list_studies(), args.budget, out, report, replace=args.replace, swept=names)
     for heading in kept:
         print(f"kept the section '{heading}' of {report}: it holds more finished runs than this sweep found (--replace replaces it)")

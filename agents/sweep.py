@@ -135,14 +135,20 @@ def _train_main(train_script: str) -> Callable[[list[str]], int]:
 
 
 def execute(train_script: str, run: RunSpec) -> tuple[str, int, str]:
-    """Run one training command in this process (redoing a cut-off run); return (its log's path,
-    exit code, log tail).
+    """Run one train.py command in this process (a training run, redone if it was cut off; or an
+    ``evaluate`` of a finished run); return (its log's path, exit code, log tail).
 
     Each run seeds everything it uses from its own ``--seed``, so a worker that runs several in a row
     gives the same results as fresh processes.
     """
+    import torch
+
+    # one job per core: a job's own torch threads would contend with the other workers' (an evaluate
+    # command, which does not set them as training does, took 3x as long in a pool of 2 on 2 cores)
+    torch.set_num_threads(1)
     argv = list(run.argv)
-    if run.run_dir.exists():
+    training = argv[0] == "train"
+    if training and run.run_dir.exists():
         argv.append("--overwrite")  # not finished (the caller skips finished runs): it was cut off
     output = io.StringIO()
     with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
@@ -155,7 +161,7 @@ def execute(train_script: str, run: RunSpec) -> tuple[str, int, str]:
             code = 1
     from labrace.agents.policy import atomic_write_text
 
-    log = run.run_dir.parent / "logs" / f"{run.name}.log"
+    log = run.run_dir.parent / "logs" / f"{run.name}{'' if training else '.' + argv[0]}.log"  # an evaluation's log beside its run's
     atomic_write_text(log, output.getvalue())
     return str(log), code, output.getvalue()[-1500:]
 
@@ -247,20 +253,26 @@ def collect(study: Study, budget: str, out: Path) -> list[dict[str, Any]]:
         if not run.finished:
             continue
         metrics = json.loads((run.run_dir / "metrics.json").read_text())
-        learned = metrics["profiles"]["learned"]
-        row: dict[str, Any] = {**run.point, "seed": run.seed}
-        for name, outcome in learned["outcomes"].items():
-            row[f"{name}_rate"] = outcome["rate"]
-        for index in ("racing_index", "coordination_index", "welfare", "mean_return", "sanction_cost"):
-            row[index] = learned[index]["mean"] if learned.get(index) else None
-        for name, share in learned["shares"]["all_labs"].items():
-            row[f"share_{name}"] = share["mean"]
-        report = metrics.get("exploitability")  # the learned profile's: is it an equilibrium?
-        row["exploitability"] = report["exploitability"] if report else None
-        row["equilibrium_tolerance"] = report["equilibrium_tolerance"] if report else None
-        row["equilibrium"] = equilibrium_verdict(report["labs"], report["equilibrium_tolerance"]) if report else "not measured"
-        rows.append(row)
+        # the learned profile's exploitability: is it an equilibrium?
+        rows.append(profile_row({**run.point, "seed": run.seed}, metrics["profiles"]["learned"], metrics.get("exploitability")))
     return rows
+
+
+def profile_row(keys: dict[str, Any], profile: dict[str, Any], exploitability: dict[str, Any] | None) -> dict[str, Any]:
+    """``keys`` (a run's grid point and seed) and one evaluated profile's metrics (as in
+    metrics.json's ``profiles``) with its exploitability report (None: not measured), as one row
+    of :func:`collect`."""
+    row = dict(keys)
+    for name, outcome in profile["outcomes"].items():
+        row[f"{name}_rate"] = outcome["rate"]
+    for index in ("racing_index", "coordination_index", "welfare", "mean_return", "sanction_cost"):
+        row[index] = profile[index]["mean"] if profile.get(index) else None
+    for name, share in profile["shares"]["all_labs"].items():
+        row[f"share_{name}"] = share["mean"]
+    row["exploitability"] = exploitability["exploitability"] if exploitability else None
+    row["equilibrium_tolerance"] = exploitability["equilibrium_tolerance"] if exploitability else None
+    row["equilibrium"] = equilibrium_verdict(exploitability["labs"], exploitability["equilibrium_tolerance"]) if exploitability else "not measured"
+    return row
 
 
 def _trainers(study: Study, budget: str) -> str:
@@ -383,6 +395,12 @@ def report_path(results: Path, budget: str) -> Path:
     return results / ("REPORT.md" if budget == "small" else f"REPORT-{budget}.md")
 
 
+def dynamics_report_path(results: Path, budget: str) -> Path:
+    """Where a budget's best-response dynamics report lives, beside its report
+    (:mod:`labrace.agents.dynamics`): ``br-dynamics.md`` (small) or ``br-dynamics-<budget>.md``."""
+    return results / ("br-dynamics.md" if budget == "small" else f"br-dynamics-{budget}.md")
+
+
 def check_report_budget(report: Path, budget: str) -> None:
     """Refuse (ValueError) a report that says it was written from another budget: its sections
     would be mixed with this budget's. A sweep checks this before it trains."""
@@ -462,6 +480,12 @@ def write_report(
         "often bimodal. H1 also reads each cell by its theory (the symmetric equilibria of its fixed-allocation game), H3 by "
         "the precipice's Nash theory.",
         "",
+        *(
+            ["Where best responses lead from the equilibrium lens's learned profiles, cell by cell, and what the profiles they reach "
+             f"look like: [{dynamics_report_path(report.parent, budget).name}]({dynamics_report_path(report.parent, budget).name}) "
+             f"(`python train.py sweep all --budget {budget} --br-dynamics 10`).", ""]
+            if dynamics_report_path(report.parent, budget).exists() else []
+        ),
     ]
     for text in new_sections.values():
         parts += [text, ""]

@@ -1,0 +1,194 @@
+"""Where best responses lead from a study's equilibrium-lens profiles (``train.py sweep --br-dynamics``).
+
+The equilibrium lens's learners (one PPO model per lab, all learning at once) can stop short of an
+equilibrium: at the small budget most H1 cells are *not an equilibrium* (a lab gains more than 0.05
+per episode by a best response), so they say where learning stopped, not what the incentives ask.
+Best-response dynamics over the strategy set (:func:`labrace.agents.exploitability.best_response_dynamics`)
+takes the steps the learners did not: from each run's learned profile, the lab that gains most
+switches to its best response, one at a time, until no lab gains more than the tolerance (an
+approximate equilibrium of the strategy set together with the learned policies it keeps), a
+profile comes back (a cycle) or the steps run out.
+
+Each run's dynamics is one ``train.py evaluate RUN --br-dynamics STEPS --learned-only --no-plots``
+command (run by the sweep's workers, its files in ``RUN/br-dynamics/``), with the study budget's
+evaluation and exploitability episodes. :func:`write_dynamics_report` then writes, per study and
+cell, the learned and the reached profiles side by side: basins of the seeds (Wilson intervals),
+seed means (t intervals) and their exploitability, and the paired change per seed. The reached
+profiles are checked over the strategy set only (no PPO best response: ``train.py evaluate
+--br-dynamics STEPS`` with ``--br-timesteps`` adds that check for one run).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labrace.agents.studies import Study, load_study
+from labrace.agents.sweep import RunSpec, plan, profile_row
+
+#: the folder of a run that holds its best-response dynamics evaluation
+FOLDER = "br-dynamics"
+#: the evaluation seed (``train.py evaluate``'s default); the dynamics measures with seed + 2
+EVAL_SEED = 12345
+#: the profile the dynamics reaches, as ``train.py evaluate`` names it in metrics.json
+REACHED = "after best-response dynamics"
+
+
+@dataclass(frozen=True)
+class DynamicsSpec(RunSpec):
+    """Best-response dynamics from one finished run: a ``train.py evaluate`` command, finished once
+    its metrics file is written (train.py writes it last)."""
+
+    metrics_file: Path = Path()
+
+    @property
+    def finished(self) -> bool:
+        return self.metrics_file.exists()
+
+
+def dynamics_plan(study: Study, budget: str, out: Path, steps: int) -> list[DynamicsSpec]:
+    """The dynamics of every finished equilibrium-lens run of the study at this budget (a grid
+    point whose ``lens`` is ``equilibrium``; precipice_v0's best responses are exact, not over a
+    strategy set, so its runs have none)."""
+    spec = study.budgets[budget]
+    episodes, exploitability_episodes = spec.eval_episodes, spec.exploitability_episodes_per_run
+    jobs = []
+    for run in plan(study, budget, out):
+        if run.point.get("lens") != "equilibrium" or run.expected["env"] == "precipice_v0" or not run.finished:
+            continue
+        folder = run.run_dir / FOLDER
+        argv = (
+            "evaluate", str(run.run_dir), f"--episodes={episodes}", f"--seed={EVAL_SEED}", f"--exploitability-episodes={exploitability_episodes}",
+            "--br-timesteps=0", f"--br-dynamics={steps}", "--learned-only", "--no-plots", f"--out={folder}",
+        )  # fmt: skip
+        # the name train.py evaluate gives these settings' metrics (evaluation_tag)
+        tag = f"-{run.expected['scenario']}-{episodes}ep-seed{EVAL_SEED}-brdynamics{steps}-{exploitability_episodes}ep-br0-learnedonly"
+        jobs.append(DynamicsSpec(run.study, run.point, run.seed, run.run_dir, argv, run.expected, folder / f"metrics{tag}.json"))
+    return jobs
+
+
+def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(learned, reached): one row per finished job (:func:`labrace.agents.sweep.profile_row`,
+    without the ``lens`` axis), the reached rows also with ``converged``, ``cycle``, ``switches`` and
+    ``strategies`` (the strategy each lab ends on, sorted: labs of one type are interchangeable)."""
+    learned, reached = [], []
+    for job in jobs:
+        if not job.finished:
+            continue
+        keys = {**{axis: value for axis, value in job.point.items() if axis != "lens"}, "seed": job.seed}
+        run_metrics = json.loads((job.run_dir / "metrics.json").read_text())
+        metrics = json.loads(job.metrics_file.read_text())
+        record = metrics["best_response_dynamics"]
+        learned.append(profile_row(keys, run_metrics["profiles"]["learned"], run_metrics.get("exploitability")))
+        row = profile_row(keys, metrics["profiles"][REACHED], record["exploitability"])
+        row.update(converged=record["converged"], cycle=record["cycle"], switches=len(record["steps"]), strategies=tuple(sorted(record["strategies"])))
+        reached.append(row)
+    return learned, reached
+
+
+def _paired_change(learned: list[dict[str, Any]], reached: list[dict[str, Any]], axes: list[str], metric: str) -> dict[tuple, dict[str, float]]:
+    """Per cell, the seed mean of (reached - learned) ``metric`` with its 95% t interval (paired by seed)."""
+    from labrace.agents.studies.analysis import seed_mean
+
+    before = {(*(row[a] for a in axes), row["seed"]): row[metric] for row in learned}
+    changes: dict[tuple, list[float]] = {}
+    for row in reached:
+        key = tuple(row[a] for a in axes)
+        changes.setdefault(key, []).append(row[metric] - before[(*key, row["seed"])])
+    return {key: seed_mean(values) for key, values in sorted(changes.items(), key=lambda kv: tuple(map(str, kv[0])))}
+
+
+def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: int) -> str:
+    """The study's section: an answer first, then the learned and reached profiles per cell."""
+    from labrace.agents.studies.analysis import BASINS, classify_basin, fmt, learned_table
+
+    learned, reached = dynamics_rows(jobs)
+    spec = study.budgets[budget]
+    lines = [
+        f"## {study.title}: where best responses lead from the equilibrium lens",
+        "",
+        f"*Runs.* {len(reached)} of {len(jobs)} finished equilibrium-lens runs of `python train.py sweep {study.name} --budget {budget}` "
+        f"(seeds {list(spec.seeds)}), each followed by at most {steps} best-response switches over the strategy set, measured on "
+        f"{spec.exploitability_episodes_per_run} paired episodes per step; both profiles evaluated on {spec.eval_episodes} episodes. "
+        "The reached profiles are equilibria of the strategy set: no PPO best response checks them here (`python train.py evaluate RUN "
+        f"--br-dynamics {steps}` adds one per lab). Regenerate: `python train.py sweep {study.name} --budget {budget} --br-dynamics {steps}`.",
+        "",
+    ]
+    if not reached:
+        return "\n".join(lines + ["No finished dynamics yet."])
+    axes = [axis for axis in study.axes if axis != "lens"]
+    converged = sum(row["converged"] for row in reached)
+    switches = sorted(row["switches"] for row in reached)
+    moved = {basin: sum(classify_basin(a) == basin for a in learned) for basin in BASINS}
+    arrived = {basin: sum(classify_basin(r) == basin for r in reached) for basin in BASINS}
+    racing = _paired_change(learned, reached, axes, "racing_index")
+    welfare = _paired_change(learned, reached, axes, "welfare")
+    less_racing = [cell for cell, change in racing.items() if change["hi"] < 0]
+    more_racing = [cell for cell, change in racing.items() if change["lo"] > 0]
+    more_welfare = [cell for cell, change in welfare.items() if change["lo"] > 0]
+    less_welfare = [cell for cell, change in welfare.items() if change["hi"] < 0]
+    # the profile most of a cell's seeds reach, and the cells where it is the most common
+    most_common = {cell: Counter(row["strategies"] for row in reached if tuple(row[a] for a in axes) == cell).most_common(1)[0] for cell in racing}
+    where: dict[tuple, list[str]] = {}
+    for cell, (profile, _) in most_common.items():
+        where.setdefault(profile, []).append("(" + ", ".join(map(str, cell)) + ")")
+    lines += [
+        f"**Answer.** From {len(reached)} learned profiles the dynamics reached an approximate equilibrium of the strategy set in "
+        f"{converged} ({sum(row['cycle'] for row in reached)} cycled), after a median of {switches[len(switches) // 2]} switches "
+        f"(at most {switches[-1]}). Seeds by basin, learned → reached: "
+        + ", ".join(f"{basin} {moved[basin]} → {arrived[basin]}" for basin in BASINS)
+        + f". Racing index, paired by seed (95% t interval): lower where best responses lead in {len(less_racing)} of {len(racing)} cells, "
+        f"higher in {len(more_racing)}; welfare higher in {len(more_welfare)}, lower in {len(less_welfare)}. "
+        f"The profile most seeds of a cell reach ({', '.join(axes)}): "
+        + "; ".join(f"`{' + '.join(profile)}` in {', '.join(cells)}" for profile, cells in sorted(where.items(), key=lambda kv: -len(kv[1])))
+        + ". Where the learned profile is not an equilibrium and the reached one is, the reached profile is the evidence about "
+        "what these incentives ask of labs (over the strategy set and the learned policies it keeps); the learned one says "
+        "where learning stopped.",
+        "",
+        "Change per cell, reached − learned (seed mean, 95% paired t interval), and the profile most seeds reached:",
+        "",
+        "| " + " | ".join([*axes, "racing index", "welfare", "catastrophe rate", "equilibrium reached", "most common reached profile"]) + " |",
+        "|" + "---|" * (len(axes) + 5),
+    ]
+    catastrophe = _paired_change(learned, reached, axes, "catastrophe_rate")
+    for cell in racing:
+        group = [row for row in reached if tuple(row[a] for a in axes) == cell]
+        profile, count = most_common[cell]
+        cells = [str(v) for v in cell] + [fmt(racing[cell]), fmt(welfare[cell]), fmt(catastrophe[cell])]
+        cells += [f"{sum(row['converged'] for row in group)}/{len(group)}", f"{' + '.join(profile)} ({count}/{len(group)})"]
+        lines.append("| " + " | ".join(cells) + " |")
+    metrics = {"racing index": "racing_index", "catastrophe rate": "catastrophe_rate", "coordinated rate": "coordinated_rate", "welfare": "welfare"}
+    lines += [
+        "",
+        "The learned profiles (as in the study's section of the report):",
+        "",
+        learned_table(learned, axes, metrics),
+        "",
+        "The profiles best responses reach (exploitability: the last measurement over the strategy set):",
+        "",
+        learned_table(reached, axes, metrics),
+    ]
+    return "\n".join(lines)
+
+
+def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int, path: Path) -> Path:
+    """Write (atomically) the report of every study's finished dynamics at this budget and ``steps``."""
+    from labrace.agents.policy import atomic_write_text
+
+    sections = []
+    for name in studies:
+        study = load_study(name)
+        jobs = dynamics_plan(study, budget, out, steps)
+        if any(job.finished for job in jobs):
+            sections.append(study_section(study, budget, jobs, steps))
+    preamble = (
+        f"# Where best responses lead from the learned profiles\n\nBudget `{budget}` "
+        "(`python train.py sweep STUDY --budget BUDGET --br-dynamics STEPS`). Best-response dynamics over the strategy set of "
+        "`labrace.agents.exploitability` (every fixed allocation on a grid of 0.1 and every scripted baseline): each step the lab "
+        "that gains most switches to its best response, until no lab gains more than 0.05 per episode."
+    )
+    text = "\n\n".join([preamble, *(sections or ["No study has finished dynamics at this budget yet."])])
+    return atomic_write_text(path, text + "\n")
