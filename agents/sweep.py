@@ -455,8 +455,11 @@ def write_report(
         new_sections[heading] = choose(heading, len(rows), lambda study=study, rows=rows: section(study, budget, out, rows))
     for heading, text in old_sections.items():  # sections of other studies, or written by hand
         new_sections.setdefault(heading, text)
-    if old_text and all(new_sections.get(h) == t for h, t in old_sections.items()) and len(new_sections) == len(old_sections):
-        return report, kept  # nothing new: the report (and its date) stay as they are
+    dynamics = dynamics_report_path(report.parent, budget).name
+    dynamics_link = (
+        "Where best responses lead from the equilibrium lens's learned profiles, cell by cell, and what the profiles they reach "
+        f"look like: [{dynamics}]({dynamics}) (`python train.py sweep all --budget {budget} --br-dynamics 10`)."
+    )
     parts = [
         "# labrace reference study",
         "",
@@ -480,16 +483,14 @@ def write_report(
         "often bimodal. H1 also reads each cell by its theory (the symmetric equilibria of its fixed-allocation game), H3 by "
         "the precipice's Nash theory.",
         "",
-        *(
-            ["Where best responses lead from the equilibrium lens's learned profiles, cell by cell, and what the profiles they reach "
-             f"look like: [{dynamics_report_path(report.parent, budget).name}]({dynamics_report_path(report.parent, budget).name}) "
-             f"(`python train.py sweep all --budget {budget} --br-dynamics 10`).", ""]
-            if dynamics_report_path(report.parent, budget).exists() else []
-        ),
+        *([dynamics_link, ""] if dynamics_report_path(report.parent, budget).exists() else []),
     ]
     for text in new_sections.values():
         parts += [text, ""]
     text = "\n".join(parts)
+    same_sections = all(new_sections.get(h) == t for h, t in old_sections.items()) and len(new_sections) == len(old_sections)
+    if old_text and same_sections and (dynamics_link in old_text) == (dynamics_link in text):
+        return report, kept  # nothing new (nor a dynamics report to link): the report and its date stay as they are
     from labrace.agents.policy import atomic_write_text
 
     atomic_write_text(report, text)

@@ -73,7 +73,9 @@ def test_the_report_links_the_dynamics_report_beside_it_once_there_is_one(tmp_pa
     report = tmp_path / "REPORT.md"
     sweep.write_report(["h2"], "small", tmp_path / "studies", report)
     assert "br-dynamics.md" not in report.read_text()
-    sweep.dynamics_report_path(tmp_path, "small").write_text("# Where best responses lead\n")
-    report.unlink()
+    before = report.read_text()
     sweep.write_report(["h2"], "small", tmp_path / "studies", report)
+    assert report.read_text() == before  # nothing new: the report stays as it is
+    sweep.dynamics_report_path(tmp_path, "small").write_text("# Where best responses lead\n")
+    sweep.write_report(["h2"], "small", tmp_path / "studies", report)  # the same sections, a new link
     assert "[br-dynamics.md](br-dynamics.md) (`python train.py sweep all --budget small --br-dynamics 10`)" in report.read_text()
