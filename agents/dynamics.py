@@ -35,6 +35,8 @@ FOLDER = "br-dynamics"
 EVAL_SEED = 12345
 #: the profile the dynamics reaches, as ``train.py evaluate`` names it in metrics.json
 REACHED = "after best-response dynamics"
+#: the heatmaps of a study's learned and reached profiles, beside the study's own figures
+FIGURE = "br_dynamics.png"
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,26 @@ def _paired_change(learned: list[dict[str, Any]], reached: list[dict[str, Any]],
     return {key: seed_mean(values) for key, values in sorted(changes.items(), key=lambda kv: tuple(map(str, kv[0])))}
 
 
-def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: int) -> str:
-    """The study's section: an answer first, then the learned and reached profiles per cell."""
+def dynamics_figure(learned: list[dict[str, Any]], reached: list[dict[str, Any]], axes: list[str], path: Path) -> bool:
+    """Heatmaps of the racing index and the catastrophe rate over the first two axes, the learned
+    profiles beside the reached ones (one panel each, and per value of a third axis); False (no
+    figure) for a grid of another shape."""
+    from labrace.agents.studies.analysis import heatmaps
+
+    if len(axes) not in (2, 3):
+        return False
+    rows = []
+    for profile, group in (("learned", learned), ("reached", reached)):
+        for row in group:
+            panel = profile if len(axes) == 2 else f"{axes[2]} {row[axes[2]]}, {profile}"
+            rows.append({**row, "profile": panel})
+    heatmaps(rows, axes[0], axes[1], "profile", {"racing index": "racing_index", "catastrophe rate": "catastrophe_rate"}, path)
+    return True
+
+
+def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: int, figure: tuple[Path, str] | None = None) -> str:
+    """The study's section: an answer first, then the learned and reached profiles per cell
+    (``figure``: where to draw the heatmaps and the path the section links them by)."""
     from labrace.agents.studies.analysis import BASINS, classify_basin, fmt, learned_table
 
     learned, reached = dynamics_rows(jobs)
@@ -171,6 +191,8 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
         "",
         learned_table(reached, axes, metrics),
     ]
+    if figure is not None and dynamics_figure(learned, reached, axes, figure[0]):
+        lines += ["", f"![{study.name.upper()}: learned and reached profiles]({figure[1]})"]
     return "\n".join(lines)
 
 
@@ -179,11 +201,13 @@ def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int
     from labrace.agents.policy import atomic_write_text
 
     sections = []
+    root = (out / budget).resolve()  # figures beside the study's own, linked relative to the report where they can be
+    link = root.relative_to(path.parent.resolve()).as_posix() if root.is_relative_to(path.parent.resolve()) else root.as_posix()
     for name in studies:
         study = load_study(name)
         jobs = dynamics_plan(study, budget, out, steps)
         if any(job.finished for job in jobs):
-            sections.append(study_section(study, budget, jobs, steps))
+            sections.append(study_section(study, budget, jobs, steps, (root / name / FIGURE, f"{link}/{name}/{FIGURE}")))
     preamble = (
         f"# Where best responses lead from the learned profiles\n\nBudget `{budget}` "
         "(`python train.py sweep STUDY --budget BUDGET --br-dynamics STEPS`). Best-response dynamics over the strategy set of "

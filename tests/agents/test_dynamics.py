@@ -66,6 +66,11 @@ def test_the_report_sets_reached_profiles_beside_learned_ones(finished_study, tm
     assert "2 of 2 finished equilibrium-lens runs" in section and "--br-dynamics 2" in section and "**Answer.**" in section
     assert "| num_labs | racing index | welfare | catastrophe rate | equilibrium reached | most common reached profile |" in section
     assert section.count("| num_labs | racing | coordinating | stalling |") == 2  # the learned and the reached profiles' tables
+    # heatmaps need a grid of two or three axes: this one (num_labs alone) gets none, and says nothing of one
+    assert "![" not in dynamics.study_section(study, "small", jobs, steps=2, figure=(tmp_path / "none.png", "none.png"))
+    assert not (tmp_path / "none.png").exists()
+    learned, reached = dynamics.dynamics_rows(jobs)
+    assert dynamics.dynamics_figure(learned, reached, ["num_labs", "seed"], tmp_path / "grid.png") and (tmp_path / "grid.png").stat().st_size > 0
     assert sweep.dynamics_report_path(tmp_path, "small").name == "br-dynamics.md" and sweep.dynamics_report_path(tmp_path, "full").name == "br-dynamics-full.md"
 
 
