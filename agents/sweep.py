@@ -460,6 +460,9 @@ def write_report(
         "Where best responses lead from the equilibrium lens's learned profiles, cell by cell, and what the profiles they reach "
         f"look like: [{dynamics}]({dynamics}) (`python train.py sweep all --budget {budget} --br-dynamics 10`)."
     )
+    # linked once the dynamics report exists beside this one; a link already there is kept (a report
+    # copied elsewhere, or a clean clone's sweep, is not rewritten only to drop it)
+    linked = dynamics_report_path(report.parent, budget).exists() or dynamics_link in old_text
     parts = [
         "# labrace reference study",
         "",
@@ -483,13 +486,13 @@ def write_report(
         "often bimodal. H1 also reads each cell by its theory (the symmetric equilibria of its fixed-allocation game), H3 by "
         "the precipice's Nash theory.",
         "",
-        *([dynamics_link, ""] if dynamics_report_path(report.parent, budget).exists() else []),
+        *([dynamics_link, ""] if linked else []),
     ]
     for text in new_sections.values():
         parts += [text, ""]
     text = "\n".join(parts)
     same_sections = all(new_sections.get(h) == t for h, t in old_sections.items()) and len(new_sections) == len(old_sections)
-    if old_text and same_sections and (dynamics_link in old_text) == (dynamics_link in text):
+    if old_text and same_sections and (dynamics_link in old_text) == linked:
         return report, kept  # nothing new (nor a dynamics report to link): the report and its date stay as they are
     from labrace.agents.policy import atomic_write_text
 
