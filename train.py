@@ -953,8 +953,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"best-response dynamics ({args.budget}): {len(jobs)} finished equilibrium-lens runs, {len(jobs) - len(unfinished)} with dynamics, {len(unfinished)} to run")
         if unfinished and not args.report_only and not run_sweep_jobs(sweep.longest_first(unfinished), args, "dynamics", failed):
             return 130
-        path = dynamics.write_dynamics_report(list_studies(), args.budget, out, args.br_dynamics, sweep.dynamics_report_path(report.parent, args.budget))
-        print(f"best-response dynamics report: {path}")
+        path, kept = dynamics.write_dynamics_report(list_studies(), args.budget, out, args.br_dynamics, sweep.dynamics_report_path(report.parent, args.budget))
+        print(f"kept {path}: it holds more finished dynamics than these runs give" if kept else f"best-response dynamics report: {path}")
     report, kept = sweep.write_report(list_studies(), args.budget, out, report, replace=args.replace, swept=names)
     for heading in kept:
         print(f"kept the section '{heading}' of {report}: it holds more finished runs than this sweep found (--replace replaces it)")

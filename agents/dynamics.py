@@ -196,9 +196,12 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
     return "\n".join(lines)
 
 
-def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int, path: Path) -> Path:
-    """Write (atomically) the report of every study's finished dynamics at this budget and ``steps``."""
+def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int, path: Path) -> tuple[Path, bool]:
+    """Write (atomically) the report of every study's finished dynamics at this budget and ``steps``;
+    returns its path and whether an existing report was kept instead: one that holds more finished
+    dynamics than these runs give (a committed report, on a clean clone) is not replaced."""
     from labrace.agents.policy import atomic_write_text
+    from labrace.agents.sweep import section_size
 
     sections = []
     root = (out / budget).resolve()  # figures beside the study's own, linked relative to the report where they can be
@@ -215,4 +218,7 @@ def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int
         "that gains most switches to its best response, until no lab gains more than 0.05 per episode."
     )
     text = "\n\n".join([preamble, *(sections or ["No study has finished dynamics at this budget yet."])])
-    return atomic_write_text(path, text + "\n")
+    held = lambda report: sum(section_size(part) or 0 for part in report.split("\n## ")[1:])  # noqa: E731 (finished dynamics per section)
+    if path.exists() and held(path.read_text()) > held(text):
+        return path, True
+    return atomic_write_text(path, text + "\n"), False

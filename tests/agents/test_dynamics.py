@@ -84,3 +84,14 @@ def test_the_report_links_the_dynamics_report_beside_it_once_there_is_one(tmp_pa
     sweep.dynamics_report_path(tmp_path, "small").write_text("# Where best responses lead\n")
     sweep.write_report(["h2"], "small", tmp_path / "studies", report)  # the same sections, a new link
     assert "[br-dynamics.md](br-dynamics.md) (`python train.py sweep all --budget small --br-dynamics 10`)" in report.read_text()
+
+
+def test_a_dynamics_report_holding_more_finished_dynamics_is_kept(tmp_path):
+    path = sweep.dynamics_report_path(tmp_path, "small")
+    committed = "# Where best responses lead\n\n## H1\n\n*Runs.* 180 of 180 finished equilibrium-lens runs\n"
+    path.write_text(committed)
+    assert dynamics.write_dynamics_report(["h1"], "small", tmp_path / "studies", 10, path) == (path, True)  # a clean clone: no runs
+    assert path.read_text() == committed
+    path.unlink()
+    assert dynamics.write_dynamics_report(["h1"], "small", tmp_path / "studies", 10, path) == (path, False)
+    assert "No study has finished dynamics" in path.read_text()
