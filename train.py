@@ -147,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run best-response dynamics over the strategy set (at most STEPS switches) from every finished equilibrium-lens run's learned profile "
         "(its files in RUN/br-dynamics/) and write br-dynamics.md beside the report (the full budget: br-dynamics-full.md): learned and reached profiles side by side",
     )  # fmt: skip
+    sweep.add_argument(
+        "--br-timesteps", type=int, default=None,
+        help=f"with --br-dynamics: steps of the PPO best response per lab that checks each reached profile (race_v0; default {DEFAULT_BR_TIMESTEPS['race_v0']:,}; 0: no check, the strategy set only)",
+    )  # fmt: skip
     sweep.set_defaults(func=cmd_sweep)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a finished run's policy (optionally in another scenario) against the baselines", formatter_class=HelpFormatter)
@@ -814,16 +818,12 @@ def finished_run(path: str) -> tuple[Path, dict[str, Any]]:
 
 
 def evaluation_tag(args: argparse.Namespace, scenario: str) -> str:
-    """The name of an evaluation's outputs: every setting that changes them, so that none overwrites another."""
-    parts = [scenario, *args.set, f"{args.episodes}ep", f"seed{args.seed}"]
-    learner = f"br{'default' if args.br_timesteps is None else args.br_timesteps}"
-    if args.exploitability:
-        parts.append(f"exploitability{args.exploitability_episodes}ep-{learner}")
-    if args.br_dynamics:
-        parts.append(f"brdynamics{args.br_dynamics}-{args.exploitability_episodes}ep-{learner}")
-    if args.learned_only:
-        parts.append("learnedonly")
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-" + "-".join(parts))
+    """The name of an evaluation's outputs (labrace.agents.evaluation.evaluation_tag)."""
+    from labrace.agents import evaluation
+
+    return evaluation.evaluation_tag(
+        scenario, args.set, args.episodes, args.seed, args.exploitability, args.exploitability_episodes, args.br_dynamics, args.br_timesteps, args.learned_only
+    )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -929,7 +929,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from labrace.agents import sweep
     from labrace.agents.studies import list_studies, load_study
 
-    check_minimums(("--workers", args.workers, 1), ("--br-dynamics", args.br_dynamics, 0))
+    check_minimums(("--workers", args.workers, 1), ("--br-dynamics", args.br_dynamics, 0), ("--br-timesteps", args.br_timesteps, 0))
     report = Path(args.report) if args.report else sweep.report_path(RESULTS, args.budget)
     try:
         sweep.check_report_budget(report, args.budget)  # before training, not after it
@@ -948,12 +948,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.br_dynamics:  # after training: the dynamics starts from the finished runs
         from labrace.agents import dynamics
 
-        jobs = [job for name in names for job in dynamics.dynamics_plan(load_study(name), args.budget, out, args.br_dynamics)]
+        jobs = [job for name in names for job in dynamics.dynamics_plan(load_study(name), args.budget, out, args.br_dynamics, args.br_timesteps)]
         unfinished = [job for job in jobs if not job.finished]
         print(f"best-response dynamics ({args.budget}): {len(jobs)} finished equilibrium-lens runs, {len(jobs) - len(unfinished)} with dynamics, {len(unfinished)} to run")
         if unfinished and not args.report_only and not run_sweep_jobs(sweep.longest_first(unfinished), args, "dynamics", failed):
             return 130
-        path, kept = dynamics.write_dynamics_report(list_studies(), args.budget, out, args.br_dynamics, sweep.dynamics_report_path(report.parent, args.budget))
+        path, kept = dynamics.write_dynamics_report(
+            list_studies(), args.budget, out, args.br_dynamics, sweep.dynamics_report_path(report.parent, args.budget), args.br_timesteps
+        )
         print(f"kept {path}: it holds more finished dynamics than these runs give" if kept else f"best-response dynamics report: {path}")
     report, kept = sweep.write_report(list_studies(), args.budget, out, report, replace=args.replace, swept=names)
     for heading in kept:

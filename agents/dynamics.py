@@ -13,9 +13,10 @@ Each run's dynamics is one ``train.py evaluate RUN --br-dynamics STEPS --learned
 command (run by the sweep's workers, its files in ``RUN/br-dynamics/``), with the study budget's
 evaluation and exploitability episodes. :func:`write_dynamics_report` then writes, per study and
 cell, the learned and the reached profiles side by side: basins of the seeds (Wilson intervals),
-seed means (t intervals) and their exploitability, and the paired change per seed. The reached
-profiles are checked over the strategy set only (no PPO best response: ``train.py evaluate
---br-dynamics STEPS`` with ``--br-timesteps`` adds that check for one run).
+seed means (t intervals) and their exploitability, and the paired change per seed. The strategy set
+cannot check its own equilibria, so each reached profile is then checked with a PPO best response
+per lab added to the set (``--br-timesteps``, the game's default where not given; 0: no check),
+on fresh episodes.
 """
 
 from __future__ import annotations
@@ -51,10 +52,13 @@ class DynamicsSpec(RunSpec):
         return self.metrics_file.exists()
 
 
-def dynamics_plan(study: Study, budget: str, out: Path, steps: int) -> list[DynamicsSpec]:
+def dynamics_plan(study: Study, budget: str, out: Path, steps: int, br_timesteps: int | None = None) -> list[DynamicsSpec]:
     """The dynamics of every finished equilibrium-lens run of the study at this budget (a grid
     point whose ``lens`` is ``equilibrium``; precipice_v0's best responses are exact, not over a
-    strategy set, so its runs have none)."""
+    strategy set, so its runs have none). Each reached profile is checked by a PPO best response
+    per lab of ``br_timesteps`` steps (None: the game's default; 0: no check)."""
+    from labrace.agents.evaluation import evaluation_tag
+
     spec = study.budgets[budget]
     episodes, exploitability_episodes = spec.eval_episodes, spec.exploitability_episodes_per_run
     jobs = []
@@ -64,18 +68,25 @@ def dynamics_plan(study: Study, budget: str, out: Path, steps: int) -> list[Dyna
         folder = run.run_dir / FOLDER
         argv = (
             "evaluate", str(run.run_dir), f"--episodes={episodes}", f"--seed={EVAL_SEED}", f"--exploitability-episodes={exploitability_episodes}",
-            "--br-timesteps=0", f"--br-dynamics={steps}", "--learned-only", "--no-plots", f"--out={folder}",
+            *([] if br_timesteps is None else [f"--br-timesteps={br_timesteps}"]), f"--br-dynamics={steps}", "--learned-only", "--no-plots", f"--out={folder}",
         )  # fmt: skip
-        # the name train.py evaluate gives these settings' metrics (evaluation_tag)
-        tag = f"-{run.expected['scenario']}-{episodes}ep-seed{EVAL_SEED}-brdynamics{steps}-{exploitability_episodes}ep-br0-learnedonly"
+        tag = evaluation_tag(
+            run.expected["scenario"], episodes=episodes, seed=EVAL_SEED, exploitability_episodes=exploitability_episodes,
+            br_dynamics=steps, br_timesteps=br_timesteps, learned_only=True,
+        )  # fmt: skip
         jobs.append(DynamicsSpec(run.study, run.point, run.seed, run.run_dir, argv, run.expected, folder / f"metrics{tag}.json"))
     return jobs
 
 
 def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(learned, reached): one row per finished job (:func:`labrace.agents.sweep.profile_row`,
-    without the ``lens`` axis), the reached rows also with ``converged``, ``cycle``, ``switches`` and
-    ``strategies`` (the strategy each lab ends on, sorted: labs of one type are interchangeable)."""
+    without the ``lens`` axis), the reached rows also with ``converged`` (an approximate equilibrium
+    of the strategy set), ``cycle``, ``switches``, ``strategies`` (the strategy each lab ends on,
+    sorted: labs of one type are interchangeable), ``check`` (the verdict on the reached profile
+    with a PPO best response per lab added to the set, on fresh episodes: ``approximate
+    equilibrium``, ``not an equilibrium`` or ``undetermined``; None where no PPO response checked
+    it) and ``check_method``. The reached rows' exploitability is the check's
+    where there is one, else the last measurement over the strategy set."""
     learned, reached = [], []
     for job in jobs:
         if not job.finished:
@@ -84,9 +95,12 @@ def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[
         run_metrics = json.loads((job.run_dir / "metrics.json").read_text())
         metrics = json.loads(job.metrics_file.read_text())
         record = metrics["best_response_dynamics"]
+        check = record.get("check")
         learned.append(profile_row(keys, run_metrics["profiles"]["learned"], run_metrics.get("exploitability")))
-        row = profile_row(keys, metrics["profiles"][REACHED], record["exploitability"])
+        row = profile_row(keys, metrics["profiles"][REACHED], check or record["exploitability"])
         row.update(converged=record["converged"], cycle=record["cycle"], switches=len(record["steps"]), strategies=tuple(sorted(record["strategies"])))
+        row["check"] = None if check is None else check["verdict"]
+        row["check_method"] = None if check is None else check["method"]
         reached.append(row)
     return learned, reached
 
@@ -120,21 +134,28 @@ def dynamics_figure(learned: list[dict[str, Any]], reached: list[dict[str, Any]]
     return True
 
 
-def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: int, figure: tuple[Path, str] | None = None) -> str:
+def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: int, figure: tuple[Path, str] | None = None, br_timesteps: int | None = None) -> str:
     """The study's section: an answer first, then the learned and reached profiles per cell
-    (``figure``: where to draw the heatmaps and the path the section links them by)."""
+    (``figure``: where to draw the heatmaps and the path the section links them by;
+    ``br_timesteps``: the sweep's ``--br-timesteps``, named in the command that regenerates it)."""
     from labrace.agents.studies.analysis import BASINS, classify_basin, fmt, learned_table
 
     learned, reached = dynamics_rows(jobs)
     spec = study.budgets[budget]
+    command = f"python train.py sweep {study.name} --budget {budget} --br-dynamics {steps}" + ("" if br_timesteps is None else f" --br-timesteps {br_timesteps}")
+    methods = sorted({row["check_method"] for row in reached if row["check"] is not None})
+    checked = (
+        f"Each reached profile is then checked on fresh episodes with {' / '.join(methods)}: a response outside the set can exploit an equilibrium of the set."
+        if methods
+        else "The reached profiles are equilibria of the strategy set only: no PPO best response checks them (`--br-timesteps 0`)."
+    )
     lines = [
         f"## {study.title}: where best responses lead from the equilibrium lens",
         "",
         f"*Runs.* {len(reached)} of {len(jobs)} finished equilibrium-lens runs of `python train.py sweep {study.name} --budget {budget}` "
         f"(seeds {list(spec.seeds)}), each followed by at most {steps} best-response switches over the strategy set, measured on "
         f"{spec.exploitability_episodes_per_run} paired episodes per step; both profiles evaluated on {spec.eval_episodes} episodes. "
-        "The reached profiles are equilibria of the strategy set: no PPO best response checks them here (`python train.py evaluate RUN "
-        f"--br-dynamics {steps}` adds one per lab). Regenerate: `python train.py sweep {study.name} --budget {budget} --br-dynamics {steps}`.",
+        f"{checked} Regenerate: `{command}`.",
         "",
     ]
     if not reached:
@@ -164,21 +185,26 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
         f"higher in {len(more_racing)}; welfare higher in {len(more_welfare)}, lower in {len(less_welfare)}. "
         f"The profile most seeds of a cell reach ({', '.join(axes)}): "
         + "; ".join(f"`{' + '.join(profile)}` in {', '.join(cells)}" for profile, cells in sorted(where.items(), key=lambda kv: -len(kv[1])))
-        + ". Where the learned profile is not an equilibrium and the reached one is, the reached profile is the evidence about "
-        "what these incentives ask of labs (over the strategy set and the learned policies it keeps); the learned one says "
-        "where learning stopped.",
+        + ". "
+        + _check_sentence(reached)
+        + "Where the learned profile is not an equilibrium and the reached one is, the reached profile is the evidence about "
+        "what these incentives ask of labs (over the strategy set, the learned policies it keeps and the PPO responses that "
+        "checked it); the learned one says where learning stopped.",
         "",
-        "Change per cell, reached − learned (seed mean, 95% paired t interval), and the profile most seeds reached:",
+        "Change per cell, reached − learned (seed mean, 95% paired t interval), the reached profiles that are approximate "
+        "equilibria (of the strategy set; and still with a PPO best response added) and the profile most seeds reached:",
         "",
-        "| " + " | ".join([*axes, "racing index", "welfare", "catastrophe rate", "equilibrium reached", "most common reached profile"]) + " |",
-        "|" + "---|" * (len(axes) + 5),
+        "| " + " | ".join([*axes, "racing index", "welfare", "catastrophe rate", "equilibrium of the set", "PPO check holds", "most common reached profile"]) + " |",
+        "|" + "---|" * (len(axes) + 6),
     ]
     catastrophe = _paired_change(learned, reached, axes, "catastrophe_rate")
     for cell in racing:
         group = [row for row in reached if tuple(row[a] for a in axes) == cell]
         profile, count = most_common[cell]
         cells = [str(v) for v in cell] + [fmt(racing[cell]), fmt(welfare[cell]), fmt(catastrophe[cell])]
-        cells += [f"{sum(row['converged'] for row in group)}/{len(group)}", f"{' + '.join(profile)} ({count}/{len(group)})"]
+        held = [row["check"] == "approximate equilibrium" for row in group if row["check"] is not None]
+        cells += [f"{sum(row['converged'] for row in group)}/{len(group)}", f"{sum(held)}/{len(held)}" if held else "not checked"]
+        cells += [f"{' + '.join(profile)} ({count}/{len(group)})"]
         lines.append("| " + " | ".join(cells) + " |")
     metrics = {"racing index": "racing_index", "catastrophe rate": "catastrophe_rate", "coordinated rate": "coordinated_rate", "welfare": "welfare"}
     lines += [
@@ -187,7 +213,8 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
         "",
         learned_table(learned, axes, metrics),
         "",
-        "The profiles best responses reach (exploitability: the last measurement over the strategy set):",
+        "The profiles best responses reach (exploitability: the PPO check's, over the strategy set and a PPO best response per lab; "
+        "the last measurement over the strategy set where no PPO response checked it):",
         "",
         learned_table(reached, axes, metrics),
     ]
@@ -196,7 +223,23 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
     return "\n".join(lines)
 
 
-def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int, path: Path) -> tuple[Path, bool]:
+def _check_sentence(reached: list[dict[str, Any]]) -> str:
+    """What the PPO check found, for the answer ('' where no reached profile was checked)."""
+    checked = [row for row in reached if row["check"] is not None]
+    if not checked:
+        return ""
+    verdicts = Counter(row["check"] for row in checked)
+    exploited = [row["exploitability"] for row in checked if row["check"] == "not an equilibrium"]
+    largest = f" (largest gain {max(exploited):.2f} per episode)" if exploited else ""
+    held_of_converged = sum(row["check"] == "approximate equilibrium" for row in checked if row["converged"])
+    return (
+        f"With a PPO best response per lab added to the set, {verdicts['approximate equilibrium']} of {len(checked)} reached profiles are "
+        f"approximate equilibria ({held_of_converged} of the {sum(row['converged'] for row in checked)} equilibria of the set), "
+        f"{verdicts['not an equilibrium']} are not{largest} and {verdicts['undetermined']} undetermined. "
+    )
+
+
+def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int, path: Path, br_timesteps: int | None = None) -> tuple[Path, bool]:
     """Write (atomically) the report of every study's finished dynamics at this budget and ``steps``;
     returns its path and whether an existing report was kept instead: one that holds more finished
     dynamics than these runs give (a committed report, on a clean clone) is not replaced."""
@@ -208,14 +251,15 @@ def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int
     link = root.relative_to(path.parent.resolve()).as_posix() if root.is_relative_to(path.parent.resolve()) else root.as_posix()
     for name in studies:
         study = load_study(name)
-        jobs = dynamics_plan(study, budget, out, steps)
+        jobs = dynamics_plan(study, budget, out, steps, br_timesteps)
         if any(job.finished for job in jobs):
-            sections.append(study_section(study, budget, jobs, steps, (root / name / FIGURE, f"{link}/{name}/{FIGURE}")))
+            sections.append(study_section(study, budget, jobs, steps, (root / name / FIGURE, f"{link}/{name}/{FIGURE}"), br_timesteps))
     preamble = (
         f"# Where best responses lead from the learned profiles\n\nBudget `{budget}` "
         "(`python train.py sweep STUDY --budget BUDGET --br-dynamics STEPS`). Best-response dynamics over the strategy set of "
         "`labrace.agents.exploitability` (every fixed allocation on a grid of 0.1 and every scripted baseline): each step the lab "
-        "that gains most switches to its best response, until no lab gains more than 0.05 per episode."
+        "that gains most switches to its best response, until no lab gains more than 0.05 per episode. A PPO best response per lab "
+        "then checks the profile reached (`--br-timesteps`; 0: no check)."
     )
     text = "\n\n".join([preamble, *(sections or ["No study has finished dynamics at this budget yet."])])
     held = lambda report: sum(section_size(part) or 0 for part in report.split("\n## ")[1:])  # noqa: E731 (finished dynamics per section)

@@ -433,6 +433,33 @@ def episode_rows(r: Rollouts, profile: str) -> list[dict[str, Any]]:
     return rows
 
 
+def evaluation_tag(
+    scenario: str,
+    sets: Sequence[str] = (),
+    episodes: int = 200,
+    seed: int = 12345,
+    exploitability: bool = False,
+    exploitability_episodes: int = 0,
+    br_dynamics: int = 0,
+    br_timesteps: int | None = None,
+    learned_only: bool = False,
+) -> str:
+    """The name ``train.py evaluate`` gives an evaluation's files (``metrics<tag>.json``, ...): every
+    setting that changes them, so that no evaluation overwrites another. ``br_timesteps`` None is
+    the game's default PPO best response (``brdefault``)."""
+    import re
+
+    parts = [scenario, *sets, f"{episodes}ep", f"seed{seed}"]
+    learner = f"br{'default' if br_timesteps is None else br_timesteps}"
+    if exploitability:
+        parts.append(f"exploitability{exploitability_episodes}ep-{learner}")
+    if br_dynamics:
+        parts.append(f"brdynamics{br_dynamics}-{exploitability_episodes}ep-{learner}")
+    if learned_only:
+        parts.append("learnedonly")
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-" + "-".join(parts))
+
+
 def fmt_ci(metric: Mapping[str, Any] | None, key: str = "mean", digits: int = 2) -> str:
     """``"0.53 [0.49, 0.57]"`` for a metric dict from :func:`mean_ci` / :func:`rate_ci`."""
     if metric is None or metric.get(key) is None:

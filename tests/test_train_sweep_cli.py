@@ -24,7 +24,11 @@ def test_report_only_writes_every_study_section(tmp_path):
 
 
 def test_bad_sweep_input_exits_2_with_one_line(tmp_path):
-    for args, needle in [(("sweep", "h9"), "invalid choice: 'h9'"), (("sweep", "h1", "--workers", "0"), "--workers must be at least 1")]:
+    for args, needle in [
+        (("sweep", "h9"), "invalid choice: 'h9'"),
+        (("sweep", "h1", "--workers", "0"), "--workers must be at least 1"),
+        (("sweep", "h1", "--br-dynamics", "10", "--br-timesteps", "-1"), "--br-timesteps must be at least 0"),
+    ]:  # fmt: skip
         done = run(*args, cwd=tmp_path)
         assert done.returncode == 2 and needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 

@@ -3,6 +3,7 @@ sweep's workers through ``train.py evaluate``, resumable, and reported beside th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,36 +36,46 @@ def finished_study(tmp_path_factory):
     return study, out
 
 
+#: the PPO best response that checks each reached profile: a few updates, enough to exercise the check
+CHECK = 256
+
+
 def test_dynamics_starts_from_every_finished_equilibrium_lens_run_and_resumes(finished_study):
     study, out = finished_study
-    jobs = dynamics.dynamics_plan(study, "small", out, steps=2)
+    jobs = dynamics.dynamics_plan(study, "small", out, steps=2, br_timesteps=CHECK)
     assert [(job.point["lens"], job.seed) for job in jobs] == [("equilibrium", 0), ("equilibrium", 1)]  # not the team lens
     assert not any(job.finished for job in jobs)
     results = sweep.run_local(jobs, str(ROOT / "train.py"), workers=2)
     assert [code for _, code, _ in results] == [0, 0], results
     assert all(job.finished for job in jobs)  # the metrics file is where the plan expects it
-    assert all(dynamics.dynamics_plan(study, "small", out, steps=2)[i].finished for i in range(2))  # a rerun skips them
-    assert not any(job.finished for job in dynamics.dynamics_plan(study, "small", out, steps=3))  # other settings: not these files
+    assert all(dynamics.dynamics_plan(study, "small", out, steps=2, br_timesteps=CHECK)[i].finished for i in range(2))  # a rerun skips them
+    for other in ({"steps": 3, "br_timesteps": CHECK}, {"steps": 2, "br_timesteps": 0}, {"steps": 2}):  # other settings: not these files
+        assert not any(job.finished for job in dynamics.dynamics_plan(study, "small", out, **other))
     logs = {path.name for path in (out / "small" / "h1" / "logs").iterdir()}
     assert {f"{job.name}.log" for job in jobs} | {f"{job.name}.evaluate.log" for job in jobs} <= logs  # the training logs are kept
 
     learned, reached = dynamics.dynamics_rows(jobs)
     assert [row["seed"] for row in learned] == [row["seed"] for row in reached] == [0, 1]
     assert all("lens" not in row for row in learned + reached)
-    for row in reached:
+    for job, row in zip(jobs, reached):
         assert row["switches"] <= 2 and len(row["strategies"]) == 2
-        assert row["converged"] == (row["exploitability"] <= row["equilibrium_tolerance"])
+        record = json.loads(job.metrics_file.read_text())["best_response_dynamics"]
+        assert row["converged"] == (record["exploitability"]["exploitability"] <= row["equilibrium_tolerance"])  # over the strategy set
+        # the PPO check on fresh episodes gives the reached row its exploitability and verdict
+        assert f"a PPO best response ({CHECK} steps)" in row["check_method"]
+        assert (row["exploitability"], row["check"]) == (record["check"]["exploitability"], record["check"]["verdict"])
         assert 0.0 <= row["racing_index"] <= 1.0
 
 
 def test_the_report_sets_reached_profiles_beside_learned_ones(finished_study, tmp_path):
     study, out = finished_study
-    jobs = dynamics.dynamics_plan(study, "small", out, steps=2)
+    jobs = dynamics.dynamics_plan(study, "small", out, steps=2, br_timesteps=CHECK)
     sweep.run_local([job for job in jobs if not job.finished], str(ROOT / "train.py"), workers=2)
-    section = dynamics.study_section(study, "small", jobs, steps=2)
+    section = dynamics.study_section(study, "small", jobs, steps=2, br_timesteps=CHECK)
     assert section.startswith("## two lenses: where best responses lead from the equilibrium lens")
-    assert "2 of 2 finished equilibrium-lens runs" in section and "--br-dynamics 2" in section and "**Answer.**" in section
-    assert "| num_labs | racing index | welfare | catastrophe rate | equilibrium reached | most common reached profile |" in section
+    assert "2 of 2 finished equilibrium-lens runs" in section and f"--br-dynamics 2 --br-timesteps {CHECK}`" in section and "**Answer.**" in section
+    assert f"a PPO best response ({CHECK} steps)" in section and "With a PPO best response per lab added to the set, " in section
+    assert "| num_labs | racing index | welfare | catastrophe rate | equilibrium of the set | PPO check holds | most common reached profile |" in section
     assert section.count("| num_labs | racing | coordinating | stalling |") == 2  # the learned and the reached profiles' tables
     # heatmaps need a grid of two or three axes: this one (num_labs alone) gets none, and says nothing of one
     assert "![" not in dynamics.study_section(study, "small", jobs, steps=2, figure=(tmp_path / "none.png", "none.png"))
