@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labrace.agents.exploitability import PPO_RESPONSE
 from labrace.agents.studies import Study, load_study
 from labrace.agents.sweep import RunSpec, plan, profile_row
 
@@ -85,7 +86,8 @@ def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[
     sorted: labs of one type are interchangeable), ``check`` (the verdict on the reached profile
     with a PPO best response per lab added to the set, on fresh episodes: ``approximate
     equilibrium``, ``not an equilibrium`` or ``undetermined``; None where no PPO response checked
-    it) and ``check_method``. The reached rows' exploitability is the check's
+    it), ``check_method`` and ``ppo_gain`` (the largest gain of a lab whose best response in the
+    check was the PPO one; None where the set's was better for every lab). The reached rows' exploitability is the check's
     where there is one, else the last measurement over the strategy set."""
     learned, reached = [], []
     for job in jobs:
@@ -101,6 +103,9 @@ def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[
         row.update(converged=record["converged"], cycle=record["cycle"], switches=len(record["steps"]), strategies=tuple(sorted(record["strategies"])))
         row["check"] = None if check is None else check["verdict"]
         row["check_method"] = None if check is None else check["method"]
+        # the largest gain of a lab whose best response in the check was the PPO one (None: the set's won for every lab)
+        ppo_gains = [lab["gain"]["mean"] for lab in (check or {}).get("labs", []) if lab["best_response"] == PPO_RESPONSE]
+        row["ppo_gain"] = max(ppo_gains) if ppo_gains else None
         reached.append(row)
     return learned, reached
 
@@ -232,10 +237,16 @@ def _check_sentence(reached: list[dict[str, Any]]) -> str:
     exploited = [row["exploitability"] for row in checked if row["check"] == "not an equilibrium"]
     largest = f" (largest gain {max(exploited):.2f} per episode)" if exploited else ""
     held_of_converged = sum(row["check"] == "approximate equilibrium" for row in checked if row["converged"])
+    ppo = [row["ppo_gain"] for row in checked if row["ppo_gain"] is not None]
+    beyond = (
+        f"the PPO response was a lab's best response in {len(ppo)} of them (largest gain {max(ppo):.2f} per episode)"
+        if ppo
+        else "the PPO response beat the set's best response for no lab of any of them"
+    )
     return (
-        f"With a PPO best response per lab added to the set, {verdicts['approximate equilibrium']} of {len(checked)} reached profiles are "
-        f"approximate equilibria ({held_of_converged} of the {sum(row['converged'] for row in checked)} equilibria of the set), "
-        f"{verdicts['not an equilibrium']} are not{largest} and {verdicts['undetermined']} undetermined. "
+        f"Checked on fresh episodes with a PPO best response per lab added to the set, {verdicts['approximate equilibrium']} of {len(checked)} "
+        f"reached profiles are approximate equilibria ({held_of_converged} of the {sum(row['converged'] for row in checked)} equilibria of the set), "
+        f"{verdicts['not an equilibrium']} are not{largest} and {verdicts['undetermined']} undetermined; {beyond}. "
     )
 
 

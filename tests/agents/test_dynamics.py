@@ -64,6 +64,8 @@ def test_dynamics_starts_from_every_finished_equilibrium_lens_run_and_resumes(fi
         # the PPO check on fresh episodes gives the reached row its exploitability and verdict
         assert f"a PPO best response ({CHECK} steps)" in row["check_method"]
         assert (row["exploitability"], row["check"]) == (record["check"]["exploitability"], record["check"]["verdict"])
+        ppo = [lab["gain"]["mean"] for lab in record["check"]["labs"] if lab["best_response"] == "ppo best response"]
+        assert row["ppo_gain"] == (max(ppo) if ppo else None)
         assert 0.0 <= row["racing_index"] <= 1.0
 
 
@@ -74,7 +76,7 @@ def test_the_report_sets_reached_profiles_beside_learned_ones(finished_study, tm
     section = dynamics.study_section(study, "small", jobs, steps=2, br_timesteps=CHECK)
     assert section.startswith("## two lenses: where best responses lead from the equilibrium lens")
     assert "2 of 2 finished equilibrium-lens runs" in section and f"--br-dynamics 2 --br-timesteps {CHECK}`" in section and "**Answer.**" in section
-    assert f"a PPO best response ({CHECK} steps)" in section and "With a PPO best response per lab added to the set, " in section
+    assert f"a PPO best response ({CHECK} steps)" in section and "with a PPO best response per lab added to the set, " in section
     assert "| num_labs | racing index | welfare | catastrophe rate | equilibrium of the set | PPO check holds | most common reached profile |" in section
     assert section.count("| num_labs | racing | coordinating | stalling |") == 2  # the learned and the reached profiles' tables
     # heatmaps need a grid of two or three axes: this one (num_labs alone) gets none, and says nothing of one
