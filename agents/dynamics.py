@@ -22,6 +22,7 @@ on fresh episodes.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,10 +149,12 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
     learned, reached = dynamics_rows(jobs)
     spec = study.budgets[budget]
     command = f"python train.py sweep {study.name} --budget {budget} --br-dynamics {steps}" + ("" if br_timesteps is None else f" --br-timesteps {br_timesteps}")
-    methods = sorted({row["check_method"] for row in reached if row["check"] is not None})
+    # the PPO responses' steps, as the check's method names them ("... a PPO best response (30,000 steps) ...")
+    learners = sorted({m.group(0) for row in reached if row["check"] is not None for m in [re.search(r"a PPO best response \([\d,]+ steps\)", row["check_method"])] if m})
     checked = (
-        f"Each reached profile is then checked on fresh episodes with {' / '.join(methods)}: a response outside the set can exploit an equilibrium of the set."
-        if methods
+        f"Each reached profile is then checked, on {spec.exploitability_episodes_per_run} fresh paired episodes, over the strategy set with "
+        f"{' or '.join(learners)} per lab added: a response outside the set can exploit an equilibrium of the set."
+        if learners
         else "The reached profiles are equilibria of the strategy set only: no PPO best response checks them (`--br-timesteps 0`)."
     )
     lines = [
@@ -241,7 +244,7 @@ def _check_sentence(reached: list[dict[str, Any]]) -> str:
     beyond = (
         f"the PPO response was a lab's best response in {len(ppo)} of them (largest gain {max(ppo):.2f} per episode)"
         if ppo
-        else "the PPO response beat the set's best response for no lab of any of them"
+        else "the PPO response beat the set's best response for no lab of any of them (a failed check is a response of the set, measured on the fresh episodes)"
     )
     return (
         f"Checked on fresh episodes with a PPO best response per lab added to the set, {verdicts['approximate equilibrium']} of {len(checked)} "
