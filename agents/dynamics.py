@@ -144,7 +144,7 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
     """The study's section: an answer first, then the learned and reached profiles per cell
     (``figure``: where to draw the heatmaps and the path the section links them by;
     ``br_timesteps``: the sweep's ``--br-timesteps``, named in the command that regenerates it)."""
-    from labrace.agents.studies.analysis import BASINS, classify_basin, fmt, learned_table
+    from labrace.agents.studies.analysis import BASINS, classify_basin, fmt, learned_table, rows_by_point
 
     learned, reached = dynamics_rows(jobs)
     spec = study.budgets[budget]
@@ -180,7 +180,8 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
     more_welfare = [cell for cell, change in welfare.items() if change["lo"] > 0]
     less_welfare = [cell for cell, change in welfare.items() if change["hi"] < 0]
     # the profile most of a cell's seeds reach, and the cells where it is the most common
-    most_common = {cell: Counter(row["strategies"] for row in reached if tuple(row[a] for a in axes) == cell).most_common(1)[0] for cell in racing}
+    by_cell = rows_by_point(reached, axes)  # the reached rows of each cell, in the order of the paired changes
+    most_common = {cell: Counter(row["strategies"] for row in group).most_common(1)[0] for cell, group in by_cell.items()}
     where: dict[tuple, list[str]] = {}
     for cell, (profile, _) in most_common.items():
         where.setdefault(profile, []).append("(" + ", ".join(map(str, cell)) + ")")
@@ -206,8 +207,7 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
         "|" + "---|" * (len(axes) + 6),
     ]
     catastrophe = _paired_change(learned, reached, axes, "catastrophe_rate")
-    for cell in racing:
-        group = [row for row in reached if tuple(row[a] for a in axes) == cell]
+    for cell, group in by_cell.items():
         profile, count = most_common[cell]
         cells = [str(v) for v in cell] + [fmt(racing[cell]), fmt(welfare[cell]), fmt(catastrophe[cell])]
         held = [row["check"] == "approximate equilibrium" for row in group if row["check"] is not None]

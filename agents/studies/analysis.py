@@ -89,7 +89,7 @@ def binomial_interval(k: int, n: int, method: str = "wilson", confidence: float 
     return {"rate": k / n, "lo": float(ci.low), "hi": float(ci.high), "n": int(n), "k": int(k)}
 
 
-def _rows_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> dict[tuple, list[dict[str, Any]]]:
+def rows_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> dict[tuple, list[dict[str, Any]]]:
     """The rows (runs) of every grid point, keyed by the axes' values, in order."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
@@ -100,7 +100,7 @@ def _rows_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> dict[tupl
 def seed_values(rows: list[dict[str, Any]], axes: Sequence[str], metric: str) -> dict[tuple, list[float]]:
     """The per-seed values of ``metric`` for every grid point (keyed by the axes' values, in order;
     ``None`` where a run lacks the metric)."""
-    return {point: [row.get(metric) for row in group] for point, group in _rows_by_point(rows, axes).items()}
+    return {point: [row.get(metric) for row in group] for point, group in rows_by_point(rows, axes).items()}
 
 
 def by_point(rows: list[dict[str, Any]], axes: Sequence[str], metric: str) -> dict[tuple, dict[str, float]]:
@@ -176,7 +176,7 @@ def basin_counts(
     """For every grid point, each basin's share of the runs (seeds) with a binomial interval:
     ``{point: {basin: {"rate", "lo", "hi", "n", "k"}}}``, every basin of ``BASINS`` present."""
     counts: dict[tuple, dict[str, dict[str, float]]] = {}
-    for point, group in _rows_by_point(rows, axes).items():
+    for point, group in rows_by_point(rows, axes).items():
         basins = [classify_basin(row, outcomes, threshold) for row in group]
         counts[point] = {b: binomial_interval(basins.count(b), len(basins), method) for b in dict.fromkeys([*BASINS, *outcomes])}
     return counts
@@ -357,7 +357,7 @@ def exploitability_by_point(rows: list[dict[str, Any]], axes: Sequence[str]) -> 
     ``tolerance`` (the runs' own, else :data:`TOLERANCE`) and ``equilibrium``: True where the mean
     is within it (the cell is an approximate equilibrium on average over seeds)."""
     cells = {}
-    for point, group in _rows_by_point(rows, axes).items():
+    for point, group in rows_by_point(rows, axes).items():
         cell = seed_mean([row.get("exploitability") for row in group])
         tolerances = [row["equilibrium_tolerance"] for row in group if row.get("equilibrium_tolerance") is not None]
         cell["tolerance"] = max(tolerances) if tolerances else TOLERANCE
