@@ -822,8 +822,9 @@ def evaluation_tag(args: argparse.Namespace, scenario: str) -> str:
     from labrace.agents import evaluation
 
     return evaluation.evaluation_tag(
-        scenario, args.set, args.episodes, args.seed, args.exploitability, args.exploitability_episodes, args.br_dynamics, args.br_timesteps, args.learned_only
-    )
+        scenario, sets=args.set, episodes=args.episodes, seed=args.seed, exploitability=args.exploitability, exploitability_episodes=args.exploitability_episodes,
+        br_dynamics=args.br_dynamics, br_timesteps=args.br_timesteps, learned_only=args.learned_only,
+    )  # fmt: skip
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

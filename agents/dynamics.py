@@ -88,8 +88,8 @@ def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[
     with a PPO best response per lab added to the set, on fresh episodes: ``approximate
     equilibrium``, ``not an equilibrium`` or ``undetermined``; None where no PPO response checked
     it), ``check_method`` and ``ppo_gain`` (the largest gain of a lab whose best response in the
-    check was the PPO one; None where the set's was better for every lab). The reached rows' exploitability is the check's
-    where there is one, else the last measurement over the strategy set."""
+    check was the PPO one; None where the set's was better for every lab). The reached rows'
+    exploitability is the check's where there is one, else the last measurement over the strategy set."""
     learned, reached = [], []
     for job in jobs:
         if not job.finished:
@@ -150,7 +150,7 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
     spec = study.budgets[budget]
     command = f"python train.py sweep {study.name} --budget {budget} --br-dynamics {steps}" + ("" if br_timesteps is None else f" --br-timesteps {br_timesteps}")
     # the PPO responses' steps, as the check's method names them ("... a PPO best response (30,000 steps) ...")
-    learners = sorted({m.group(0) for row in reached if row["check"] is not None for m in [re.search(r"a PPO best response \([\d,]+ steps\)", row["check_method"])] if m})
+    learners = sorted({m.group(0) for row in reached if row["check"] is not None and (m := re.search(r"a PPO best response \([\d,]+ steps\)", row["check_method"]))})
     checked = (
         f"Each reached profile is then checked, on {spec.exploitability_episodes_per_run} fresh paired episodes, over the strategy set with "
         f"{' or '.join(learners)} per lab added: a response outside the set can exploit an equilibrium of the set."

@@ -51,6 +51,7 @@ coordination indices.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -447,8 +448,6 @@ def evaluation_tag(
     """The name ``train.py evaluate`` gives an evaluation's files (``metrics<tag>.json``, ...): every
     setting that changes them, so that no evaluation overwrites another. ``br_timesteps`` None is
     the game's default PPO best response (``brdefault``)."""
-    import re
-
     parts = [scenario, *sets, f"{episodes}ep", f"seed{seed}"]
     learner = f"br{'default' if br_timesteps is None else br_timesteps}"
     if exploitability:
