@@ -49,9 +49,6 @@ import numpy as np
 DEFAULT_ENV = "race_v0"
 DEFAULT_EVAL_EPISODES = 1000
 DEFAULT_EXPLOITABILITY_EPISODES = 500
-#: the trained best response of the exploitability measure, per env (0: none; the canonical models
-#: have exact or complete strategy sets)
-DEFAULT_BR_TIMESTEPS = {"race_v0": 30_000}
 RESULTS = Path("results")
 
 
@@ -82,6 +79,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from labrace.agents.exploitability import DEFAULT_BR_TIMESTEPS
     from labrace.agents.hyperparams import DEFAULT_TIMESTEPS
     from labrace.agents.trainers import ALGORITHMS, TRAINERS
     from labrace.envs import ENVIRONMENTS
@@ -174,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_exploitability_options(parser: argparse.ArgumentParser) -> None:
+    from labrace.agents.exploitability import DEFAULT_BR_TIMESTEPS
+
     parser.add_argument("--exploitability-episodes", type=int, default=DEFAULT_EXPLOITABILITY_EPISODES, help="episodes per candidate best response (precipice_v0 public: drawn games; exact elsewhere in precipice_v0); 0 skips the measure in `train`")
     parser.add_argument("--br-timesteps", type=int, default=None, help=f"steps of the trained PPO best response per lab (race_v0; default {DEFAULT_BR_TIMESTEPS['race_v0']:,}; 0: strategy grid and baselines only); with --br-dynamics it also checks the profile the dynamics reaches")
     parser.add_argument("--br-dynamics", type=int, default=0, metavar="STEPS", help="also run best-response dynamics over the strategy set from the learned profile (each step the lab that gains most switches to its best response, measured on --exploitability-episodes episodes; at most STEPS switches; race_v0, dsair_v0, commons_v0) and evaluate the profile it reaches beside the learned one")
@@ -203,12 +203,12 @@ def best_response_dynamics_profile(
     ``br_timesteps``, is then the check, instead of training the same PPO responses twice."""
     if not steps:
         return {}, None
-    from labrace.agents.exploitability import best_response_dynamics
+    from labrace.agents.exploitability import best_response_dynamics, br_learner_steps
 
     print(f"best-response dynamics from the learned profile (at most {steps} switches) ...")
     record = best_response_dynamics(game, policies, steps, episodes, seed)
     reached = record.pop("profile")
-    if br_learner_steps(game, br_timesteps) > 0:
+    if br_learner_steps(game.name, br_timesteps) > 0:
         if not record["steps"] and learned is not None:
             record["check"] = learned
         else:
@@ -601,16 +601,11 @@ def evaluate_run(
     }
 
 
-def br_learner_steps(game: Any, br_timesteps: int | None) -> int:
-    """Steps of the trained PPO best response per lab: ``--br-timesteps``, else the game's default."""
-    return DEFAULT_BR_TIMESTEPS.get(game.name, 0) if br_timesteps is None else br_timesteps
-
-
 def measure_exploitability(game: Any, policies: list[Any], episodes: int, seed: int, br_timesteps: int | None = None) -> dict[str, Any]:
     """A profile's exploitability (labrace.agents.exploitability), with a line of progress."""
-    from labrace.agents.exploitability import exploitability
+    from labrace.agents.exploitability import br_learner_steps, exploitability
 
-    steps = br_learner_steps(game, br_timesteps)
+    steps = br_learner_steps(game.name, br_timesteps)
     print(f"measuring exploitability ({game.name}: best response per lab{f', with a {steps:,}-step PPO best response' if steps else ''}) ...")
     start = time.perf_counter()
     report = exploitability(game, policies, episodes=episodes, seed=seed, learner_timesteps=steps)
@@ -949,14 +944,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.br_dynamics:  # after training: the dynamics starts from the finished runs
         from labrace.agents import dynamics
 
-        jobs = [job for name in names for job in dynamics.dynamics_plan(load_study(name), args.budget, out, args.br_dynamics, args.br_timesteps)]
+        # every study's dynamics, for the report; those of the studies swept here are run
+        plans = {name: dynamics.dynamics_plan(load_study(name), args.budget, out, args.br_dynamics, args.br_timesteps) for name in list_studies()}
+        jobs = [job for name in names for job in plans[name]]
         unfinished = [job for job in jobs if not job.finished]
         print(f"best-response dynamics ({args.budget}): {len(jobs)} finished equilibrium-lens runs, {len(jobs) - len(unfinished)} with dynamics, {len(unfinished)} to run")
         if unfinished and not args.report_only and not run_sweep_jobs(sweep.longest_first(unfinished), args, "dynamics", failed):
             return 130
-        path, kept = dynamics.write_dynamics_report(
-            list_studies(), args.budget, out, args.br_dynamics, sweep.dynamics_report_path(report.parent, args.budget), args.br_timesteps
-        )
+        path, kept = dynamics.write_dynamics_report(plans, args.budget, out, args.br_dynamics, sweep.dynamics_report_path(report.parent, args.budget), args.br_timesteps)
         print(f"kept {path}: it holds more finished dynamics than these runs give" if kept else f"best-response dynamics report: {path}")
     report, kept = sweep.write_report(list_studies(), args.budget, out, report, replace=args.replace, swept=names)
     for heading in kept:

@@ -22,13 +22,13 @@ on fresh episodes.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labrace.agents.exploitability import PPO_RESPONSE
+from labrace.agents.exploitability import PPO_RESPONSE, br_learner_steps
 from labrace.agents.studies import Study, load_study
 from labrace.agents.sweep import RunSpec, plan, profile_row
 
@@ -149,8 +149,9 @@ def study_section(study: Study, budget: str, jobs: list[DynamicsSpec], steps: in
     learned, reached = dynamics_rows(jobs)
     spec = study.budgets[budget]
     command = f"python train.py sweep {study.name} --budget {budget} --br-dynamics {steps}" + ("" if br_timesteps is None else f" --br-timesteps {br_timesteps}")
-    # the PPO responses' steps, as the check's method names them ("... a PPO best response (30,000 steps) ...")
-    learners = sorted({m.group(0) for row in reached if row["check"] is not None and (m := re.search(r"a PPO best response \([\d,]+ steps\)", row["check_method"]))})
+    # the PPO responses' steps: every finished job ran with this setting (its metrics file is named by it)
+    ppo_steps = {br_learner_steps(job.expected["env"], br_timesteps) for job in jobs if job.finished} - {0}
+    learners = [f"a PPO best response ({n:,} steps)" for n in sorted(ppo_steps)] if any(row["check"] is not None for row in reached) else []
     checked = (
         f"Each reached profile is then checked, on {spec.exploitability_episodes_per_run} fresh paired episodes, over the strategy set with "
         f"{' or '.join(learners)} per lab added: a response outside the set can exploit an equilibrium of the set."
@@ -253,21 +254,20 @@ def _check_sentence(reached: list[dict[str, Any]]) -> str:
     )
 
 
-def write_dynamics_report(studies: list[str], budget: str, out: Path, steps: int, path: Path, br_timesteps: int | None = None) -> tuple[Path, bool]:
-    """Write (atomically) the report of every study's finished dynamics at this budget and ``steps``;
-    returns its path and whether an existing report was kept instead: one that holds more finished
-    dynamics than these runs give (a committed report, on a clean clone) is not replaced."""
+def write_dynamics_report(plans: Mapping[str, list[DynamicsSpec]], budget: str, out: Path, steps: int, path: Path, br_timesteps: int | None = None) -> tuple[Path, bool]:
+    """Write (atomically) the report of every study's finished dynamics, from ``plans`` (study name →
+    its :func:`dynamics_plan` at this budget, ``out``, ``steps`` and ``br_timesteps``); returns its path
+    and whether an existing report was kept instead: one that holds more finished dynamics than these
+    runs give (a committed report, on a clean clone) is not replaced."""
     from labrace.agents.policy import atomic_write_text
     from labrace.agents.sweep import section_size
 
     sections = []
     root = (out / budget).resolve()  # figures beside the study's own, linked relative to the report where they can be
     link = root.relative_to(path.parent.resolve()).as_posix() if root.is_relative_to(path.parent.resolve()) else root.as_posix()
-    for name in studies:
-        study = load_study(name)
-        jobs = dynamics_plan(study, budget, out, steps, br_timesteps)
+    for name, jobs in plans.items():
         if any(job.finished for job in jobs):
-            sections.append(study_section(study, budget, jobs, steps, (root / name / FIGURE, f"{link}/{name}/{FIGURE}"), br_timesteps))
+            sections.append(study_section(load_study(name), budget, jobs, steps, (root / name / FIGURE, f"{link}/{name}/{FIGURE}"), br_timesteps))
     preamble = (
         f"# Where best responses lead from the learned profiles\n\nBudget `{budget}` "
         "(`python train.py sweep STUDY --budget BUDGET --br-dynamics STEPS`). Best-response dynamics over the strategy set of "

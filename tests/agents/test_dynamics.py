@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labrace.agents import dynamics, sweep
-from labrace.agents.studies import Budget, Study
+from labrace.agents.studies import Budget, Study, load_study
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,8 +103,9 @@ def test_a_dynamics_report_holding_more_finished_dynamics_is_kept(tmp_path):
     path = sweep.dynamics_report_path(tmp_path, "small")
     committed = "# Where best responses lead\n\n## H1\n\n*Runs.* 180 of 180 finished equilibrium-lens runs\n"
     path.write_text(committed)
-    assert dynamics.write_dynamics_report(["h1"], "small", tmp_path / "studies", 10, path) == (path, True)  # a clean clone: no runs
+    plans = {"h1": dynamics.dynamics_plan(load_study("h1"), "small", tmp_path / "studies", 10)}  # a clean clone: no runs
+    assert dynamics.write_dynamics_report(plans, "small", tmp_path / "studies", 10, path) == (path, True)
     assert path.read_text() == committed
     path.unlink()
-    assert dynamics.write_dynamics_report(["h1"], "small", tmp_path / "studies", 10, path) == (path, False)
+    assert dynamics.write_dynamics_report(plans, "small", tmp_path / "studies", 10, path) == (path, False)
     assert "No study has finished dynamics" in path.read_text()
