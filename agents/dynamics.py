@@ -87,7 +87,7 @@ def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[
     sorted: labs of one type are interchangeable), ``check`` (the verdict on the reached profile
     with a PPO best response per lab added to the set, on fresh episodes: ``approximate
     equilibrium``, ``not an equilibrium`` or ``undetermined``; None where no PPO response checked
-    it), ``check_method`` and ``ppo_gain`` (the largest gain of a lab whose best response in the
+    it) and ``ppo_gain`` (the largest gain of a lab whose best response in the
     check was the PPO one; None where the set's was better for every lab). The reached rows'
     exploitability is the check's where there is one, else the last measurement over the strategy set."""
     learned, reached = [], []
@@ -103,7 +103,6 @@ def dynamics_rows(jobs: list[DynamicsSpec]) -> tuple[list[dict[str, Any]], list[
         row = profile_row(keys, metrics["profiles"][REACHED], check or record["exploitability"])
         row.update(converged=record["converged"], cycle=record["cycle"], switches=len(record["steps"]), strategies=tuple(sorted(record["strategies"])))
         row["check"] = None if check is None else check["verdict"]
-        row["check_method"] = None if check is None else check["method"]
         # the largest gain of a lab whose best response in the check was the PPO one (None: the set's won for every lab)
         ppo_gains = [lab["gain"]["mean"] for lab in (check or {}).get("labs", []) if lab["best_response"] == PPO_RESPONSE]
         row["ppo_gain"] = max(ppo_gains) if ppo_gains else None

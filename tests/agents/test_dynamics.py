@@ -62,7 +62,7 @@ def test_dynamics_starts_from_every_finished_equilibrium_lens_run_and_resumes(fi
         record = json.loads(job.metrics_file.read_text())["best_response_dynamics"]
         assert row["converged"] == (record["exploitability"]["exploitability"] <= row["equilibrium_tolerance"])  # over the strategy set
         # the PPO check on fresh episodes gives the reached row its exploitability and verdict
-        assert f"a PPO best response ({CHECK} steps)" in row["check_method"]
+        assert f"a PPO best response ({CHECK} steps)" in record["check"]["method"]
         assert (row["exploitability"], row["check"]) == (record["check"]["exploitability"], record["check"]["verdict"])
         ppo = [lab["gain"]["mean"] for lab in record["check"]["labs"] if lab["best_response"] == "ppo best response"]
         assert row["ppo_gain"] == (max(ppo) if ppo else None)
