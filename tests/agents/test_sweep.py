@@ -294,7 +294,10 @@ SLOW_FAKE_TRAIN = textwrap.dedent(
     def main(argv):
         args = dict(a[2:].split("=", 1) for a in argv[1:] if "=" in a)
         Path(args["out"]).mkdir(parents=True, exist_ok=True)
-        (Path(args["out"]) / (args["run-name"] + ".pid")).write_text(str(os.getpid()))
+        # written whole or not at all: a worker stopped mid-write must not leave an empty pid file
+        pid_file = Path(args["out"]) / (args["run-name"] + ".pid")
+        pid_file.with_suffix(".tmp").write_text(str(os.getpid()))
+        os.replace(pid_file.with_suffix(".tmp"), pid_file)
         if args["seed"] != "0":
             time.sleep(120)
         return 0
