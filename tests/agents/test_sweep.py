@@ -295,6 +295,7 @@ SLOW_FAKE_TRAIN = textwrap.dedent(
         args = dict(a[2:].split("=", 1) for a in argv[1:] if "=" in a)
         Path(args["out"]).mkdir(parents=True, exist_ok=True)
         # written whole or not at all: a worker stopped mid-write must not leave an empty pid file
+        # (not labrace's atomic_write_text: its temporary ends in ".pid" too, which the glob reads)
         pid_file = Path(args["out"]) / (args["run-name"] + ".pid")
         pid_file.with_suffix(".tmp").write_text(str(os.getpid()))
         os.replace(pid_file.with_suffix(".tmp"), pid_file)
