@@ -116,14 +116,20 @@ def _action_types(game: Any) -> tuple[str, ...]:
 
 
 def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
-    """Seed Python, numpy and torch, make torch deterministic and fix its thread count.
+    """Seed Python, numpy and torch, make torch deterministic, fix its thread count and skip
+    ``torch.distributions``' argument checks (all process-wide settings).
 
     One torch thread is the default: the networks are small, so more threads mostly contend with
     the environment for the CPU (several times slower on 2 busy cores), and a fixed thread count is
-    part of bit-for-bit reproducibility.
+    part of bit-for-bit reproducibility. SB3 builds a torch distribution at every rollout step and
+    minibatch, one per lab in the simultaneous trainer; checking its arguments changes no number
+    and cost the study's equilibrium lens 1.09x its training time (``benchmarks/ppo_throughput.py``).
+    A policy that diverges to NaN is still stopped, by the environments' action check, which names
+    the lab and the value.
     """
     import torch
 
+    torch.distributions.Distribution.set_default_validate_args(False)
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
     random.seed(seed)

@@ -20,21 +20,31 @@ puts the settings' ratios side by side, with the environment's own share of PPO'
 CPU seconds of the race_v0 VecEnv's ``step_wait``, measured inside the same runs: steadier on a
 busy machine than a ratio of two runs). Target: ratio >= 0.9 at both settings, i.e. the
 environment costs at most a tenth of a PPO training step.
+
+Last, it trains the study's equilibrium lens (``train_simultaneous``: one PPO model per lab, the
+small budget's settings and 60k agent-steps, on H1's cell (0.5, 0.5, 0.2)) with
+``torch.distributions``' argument checks on (torch's default) and off (what ``seed_everything``
+sets: the same numbers), in turns, and prints the CPU seconds of each (best of ``--repeats``).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from unittest import mock
 
 import numpy as np
+import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 import labrace
+from labrace.agents import trainers
 from labrace.agents.hyperparams import get_hyperparams, split_hyperparams
 from labrace.agents.studies import SMALL_BUDGET_HYPERPARAMS
+from labrace.agents.studies.h1_cruel_tradeoff import overrides as h1_overrides
 from labrace.agents.trainers import keep_logs_out_of_tmp, seed_everything
+from labrace.envs import make_game
 
 
 class NullVecEnv(VecEnv):
@@ -137,6 +147,28 @@ def main() -> None:
         print(f"  {setting:<8} wall-clock {ratios[setting, 'wall-clock']:.3f}   CPU-time {ratios[setting, 'CPU-time']:.3f}"
               f"   environment (step_wait) {100 * shares[setting]:.1f}% of CPU time (target < 10%)")
     print("(CPU time counts only this process, so it is the figure to trust on a busy machine)")
+    seconds = {True: [], False: []}
+    for _ in range(args.repeats):
+        for checks in (True, False):
+            seconds[checks].append(simultaneous_cpu_seconds(checks, args.timesteps or 60_000))
+    on, off = min(seconds[True]), min(seconds[False])
+    print(f"equilibrium lens (train_simultaneous, study settings, H1 cell (0.5, 0.5, 0.2)), CPU seconds: torch.distributions'"
+          f" argument checks on {on:.2f}, off {off:.2f} (labrace's trainers): {on / off:.2f}x faster")
+
+
+def simultaneous_cpu_seconds(argument_checks: bool, timesteps: int, seed: int = 0) -> float:
+    """CPU seconds of ``train_simultaneous`` at the study's small-budget settings on one H1 cell,
+    with torch.distributions' argument checks on or off (seed_everything turns them off)."""
+    def seed_with_checks(*a, **k) -> None:
+        seed_everything(*a, **k)
+        torch.distributions.Distribution.set_default_validate_args(argument_checks)
+
+    game = make_game("race_v0", **h1_overrides({"misuse_concern": 0.5, "distrust": 0.5, "accident_concern": 0.2}))
+    params = {**get_hyperparams("race_v0", "ppo", "simultaneous"), **SMALL_BUDGET_HYPERPARAMS["race_v0"]}
+    with mock.patch.object(trainers, "seed_everything", seed_with_checks):
+        start = time.process_time()
+        trainers.train_simultaneous(game, timesteps=timesteps, seed=seed, hyperparams=params)
+        return time.process_time() - start
 
 
 if __name__ == "__main__":
