@@ -276,7 +276,7 @@ def test_training_without_a_run_folder_writes_no_log_folder(tmp_path, monkeypatc
 @pytest.mark.parametrize("algo", ["ppo", "sac"])
 def test_skipping_torch_distributions_argument_checks_changes_no_parameter(monkeypatch, algo):
     """seed_everything turns torch.distributions' argument checks off (SB3 builds a distribution at
-    every step; the checks cost the simultaneous trainer about 9% of its time): training with them
+    every step; the checks cost the simultaneous trainer 4-9% of its time): training with them
     on ends with the very same parameters."""
     from labrace.agents import trainers
 
