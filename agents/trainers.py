@@ -123,7 +123,7 @@ def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
     the environment for the CPU (several times slower on 2 busy cores), and a fixed thread count is
     part of bit-for-bit reproducibility. SB3 builds a torch distribution at every rollout step and
     minibatch, one per lab in the simultaneous trainer; checking its arguments changes no number
-    and cost the study's equilibrium lens 1.04-1.09x its training time (``benchmarks/ppo_throughput.py``).
+    and made the study's equilibrium lens train 1.04-1.09x slower (``benchmarks/ppo_throughput.py``).
     A policy that diverges to NaN is still stopped, by the environments' action check, which names
     the lab and the value.
     """
