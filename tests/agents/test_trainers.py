@@ -280,11 +280,12 @@ def test_skipping_torch_distributions_argument_checks_changes_no_parameter(monke
     on ends with the very same parameters."""
     from labrace.agents import trainers
 
+    seed_everything = trainers.seed_everything
+
     def with_checks(*args, **kwargs):
         seed_everything(*args, **kwargs)
         torch.distributions.Distribution.set_default_validate_args(True)
 
-    seed_everything = trainers.seed_everything
     monkeypatch.setattr(torch.distributions.Distribution, "_validate_args", torch.distributions.Distribution._validate_args)
     game = labrace.make_game("race_v0")
     fast = parameters(train_shared(game, algo, 600, seed=3, hyperparams=tiny_hyperparams(algo)).models[0])
