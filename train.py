@@ -175,13 +175,14 @@ def add_exploitability_options(parser: argparse.ArgumentParser) -> None:
     from labrace.agents.exploitability import DEFAULT_BR_TIMESTEPS
 
     parser.add_argument("--exploitability-episodes", type=int, default=DEFAULT_EXPLOITABILITY_EPISODES, help="episodes per candidate best response (precipice_v0 public: drawn games; exact elsewhere in precipice_v0); 0 skips the measure in `train`")
+    parser.add_argument("--selection-episodes", type=int, default=None, help="episodes on which every candidate of the strategy set plays to choose each lab's best response, whose gain is then measured on --exploitability-episodes fresh ones (default: --exploitability-episodes; fewer save most of the measure's time; not in --br-dynamics, whose steps choose on --exploitability-episodes)")
     parser.add_argument("--br-timesteps", type=int, default=None, help=f"steps of the trained PPO best response per lab (race_v0; default {DEFAULT_BR_TIMESTEPS['race_v0']:,}; 0: strategy grid and baselines only); with --br-dynamics it also checks the profile the dynamics reaches")
     parser.add_argument("--br-dynamics", type=int, default=0, metavar="STEPS", help="also run best-response dynamics over the strategy set from the learned profile (each step the lab that gains most switches to its best response, measured on --exploitability-episodes episodes; at most STEPS switches; race_v0, dsair_v0, commons_v0) and evaluate the profile it reaches beside the learned one")
 
 
 def check_exploitability_options(args: argparse.Namespace, game: Any) -> None:
     """The exploitability options' ranges, and whether ``game`` can play best-response dynamics."""
-    check_minimums(("--exploitability-episodes", args.exploitability_episodes, 0), ("--br-timesteps", args.br_timesteps, 0), ("--br-dynamics", args.br_dynamics, 0))
+    check_minimums(("--exploitability-episodes", args.exploitability_episodes, 0), ("--selection-episodes", args.selection_episodes, 1), ("--br-timesteps", args.br_timesteps, 0), ("--br-dynamics", args.br_dynamics, 0))
     if args.br_dynamics and args.exploitability_episodes < 2:
         raise UsageError(f"--br-dynamics measures best responses on --exploitability-episodes episodes, which must be >= 2 with it; got {args.exploitability_episodes}")
     if args.br_dynamics and game.name == "precipice_v0":
@@ -346,6 +347,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Any]
         "eval_episodes": args.eval_episodes,
         "learned_only": args.learned_only,
         "exploitability_episodes": args.exploitability_episodes,
+        "selection_episodes": args.selection_episodes,
         "br_timesteps": args.br_timesteps,
         "br_dynamics": args.br_dynamics,
         "checkpoint_every": args.checkpoint_every,
@@ -501,7 +503,8 @@ def train_and_evaluate(args: argparse.Namespace, config: dict[str, Any], game: A
     if "convergence" in training["report"]:  # the independent trainer's convergence check measured it already
         exploitability = training["report"]["convergence"]["exploitability"]
     elif episodes > 0:
-        exploitability = learned = measure_exploitability(game, policies, episodes, config["seed"] + 2, config.get("br_timesteps"))
+        exploitability = measure_exploitability(game, policies, episodes, config["seed"] + 2, config.get("br_timesteps"), config.get("selection_episodes"))
+        learned = exploitability if config.get("selection_episodes") is None else None  # measured as the dynamics' check measures
     extra, dynamics = best_response_dynamics_profile(game, policies, config.get("br_dynamics", 0), episodes, config["seed"] + 3, config.get("br_timesteps"), learned)
     metrics = evaluate_run(game, policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only, extra_profiles=extra)
     if dynamics is not None:
@@ -601,14 +604,14 @@ def evaluate_run(
     }
 
 
-def measure_exploitability(game: Any, policies: list[Any], episodes: int, seed: int, br_timesteps: int | None = None) -> dict[str, Any]:
+def measure_exploitability(game: Any, policies: list[Any], episodes: int, seed: int, br_timesteps: int | None = None, selection_episodes: int | None = None) -> dict[str, Any]:
     """A profile's exploitability (labrace.agents.exploitability), with a line of progress."""
     from labrace.agents.exploitability import br_learner_steps, exploitability
 
     steps = br_learner_steps(game.name, br_timesteps)
     print(f"measuring exploitability ({game.name}: best response per lab{f', with a {steps:,}-step PPO best response' if steps else ''}) ...")
     start = time.perf_counter()
-    report = exploitability(game, policies, episodes=episodes, seed=seed, learner_timesteps=steps)
+    report = exploitability(game, policies, episodes=episodes, seed=seed, learner_timesteps=steps, selection_episodes=selection_episodes)
     report["wall_seconds"] = round(time.perf_counter() - start, 2)
     return report
 
@@ -817,7 +820,7 @@ def evaluation_tag(args: argparse.Namespace, scenario: str) -> str:
     from labrace.agents import evaluation
 
     return evaluation.evaluation_tag(
-        scenario, sets=args.set, episodes=args.episodes, seed=args.seed, exploitability=args.exploitability, exploitability_episodes=args.exploitability_episodes,
+        scenario, sets=args.set, episodes=args.episodes, seed=args.seed, exploitability=args.exploitability, exploitability_episodes=args.exploitability_episodes, selection_episodes=args.selection_episodes,
         br_dynamics=args.br_dynamics, br_timesteps=args.br_timesteps, learned_only=args.learned_only,
     )  # fmt: skip
 
@@ -839,8 +842,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         learned = None
         if args.exploitability and args.exploitability_episodes > 0:
-            learned = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps)
-        extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2, args.br_timesteps, learned)
+            learned = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps, args.selection_episodes)
+        check = learned if args.selection_episodes is None else None  # the dynamics' check chooses on every episode
+        extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2, args.br_timesteps, check)
         metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag, plots=not args.no_plots, baselines=not args.learned_only, extra_profiles=extra)
         metrics["scenario"] = scenario
         if dynamics is not None:

@@ -444,6 +444,7 @@ def evaluation_tag(
     br_dynamics: int = 0,
     br_timesteps: int | None = None,
     learned_only: bool = False,
+    selection_episodes: int | None = None,
 ) -> str:
     """The name ``train.py evaluate`` gives an evaluation's files (``metrics<tag>.json``, ...): every
     setting that changes them, so that no evaluation overwrites another. ``br_timesteps`` None is
@@ -451,7 +452,7 @@ def evaluation_tag(
     parts = [scenario, *sets, f"{episodes}ep", f"seed{seed}"]
     learner = f"br{'default' if br_timesteps is None else br_timesteps}"
     if exploitability:
-        parts.append(f"exploitability{exploitability_episodes}ep-{learner}")
+        parts.append(f"exploitability{exploitability_episodes}ep-{learner}" + ("" if selection_episodes is None else f"-selection{selection_episodes}ep"))
     if br_dynamics:
         parts.append(f"brdynamics{br_dynamics}-{exploitability_episodes}ep-{learner}")
     if learned_only:

@@ -91,11 +91,13 @@ def plan(study: Study, budget: str, out: Path) -> list[RunSpec]:
                 # exploitability per cell: the strategy grid and baselines (a trained best response per
                 # lab would multiply a study's time; `train.py evaluate --exploitability` adds it)
                 f"--exploitability-episodes={spec.exploitability_episodes_per_run}", "--br-timesteps=0",
+                *([f"--selection-episodes={spec.selection_episodes}"] if spec.selection_episodes is not None else []),
             )  # fmt: skip
             expected = {
                 "env": env, "scenario": scenario, "overrides": dict(overrides), "trainer": trainer, "algo": study.algo,
                 "timesteps": timesteps, "seed": seed, "eval_episodes": spec.eval_episodes, "learned_only": True,
                 "exploitability_episodes": spec.exploitability_episodes_per_run, "br_timesteps": 0,
+                "selection_episodes": spec.selection_episodes,  # None (all the episodes) also where config.json predates it
                 **({"hyperparams": hyperparams} if hyperparams else {}),
             }  # fmt: skip
             runs.append(RunSpec(study.name, point, seed, run_dir, argv, expected))
@@ -316,7 +318,8 @@ def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | N
         "",
         f"*Runs.* {len(rows)} of {expected} finished ({_trainers(study, budget)} {study.algo.upper()}{_settings(study, budget)}, "
         f"{_steps(study, budget, out)}, seeds {list(spec.seeds)}, {spec.eval_episodes} evaluation episodes and "
-        f"{spec.exploitability_episodes_per_run} paired episodes of exploitability each); cells are seed means with 95% t intervals. "
+        f"{spec.exploitability_episodes_per_run} paired episodes of exploitability each"
+        f"{'' if spec.selection_episodes is None else f', each best response chosen on {spec.selection_episodes} others'}); cells are seed means with 95% t intervals. "
         f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
         "",
     ]

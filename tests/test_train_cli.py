@@ -49,6 +49,7 @@ def test_train_writes_a_complete_run(finished_run):
     config = json.loads((finished_run / "config.json").read_text())
     assert config["env"] == "race_v0" and config["scenario"] == "baseline" and config["trainer"] == "shared"
     assert config["config"]["num_labs"] == 3 and config["hyperparams"]["n_steps"] == 64 and config["seed"] == 0
+    assert config["exploitability_episodes"] == 20 and config["selection_episodes"] is None  # best responses chosen on all 20
     assert {"torch", "stable-baselines3", "numpy", "labrace"} <= set(config["versions"])
     metrics = json.loads((finished_run / "metrics.json").read_text())
     assert "learned" in metrics["profiles"] and "random" in metrics["profiles"]
@@ -100,6 +101,13 @@ def test_evaluate_measures_exploitability_when_asked(finished_run, capsys):
     assert [lab["lab"] for lab in metrics["exploitability"]["labs"]] == [0]  # interchangeable labs: measured once
     code, _, err = run(["evaluate", str(finished_run), "--exploitability", "--br-timesteps", "-1"], capsys)
     assert code == 2 and "--br-timesteps must be at least 0" in err
+    # best responses chosen on fewer episodes than measure their gain: its own file, its method says so
+    code, _, _ = run([*argv, "--selection-episodes", "4"], capsys)
+    metrics = json.loads((finished_run / "eval" / "metrics-baseline-10ep-seed12345-exploitability10ep-br0-selection4ep.json").read_text())
+    assert code == 0 and "chosen on 4 episodes, measured on 10 fresh paired episodes" in metrics["exploitability"]["method"]
+    assert metrics["exploitability"]["labs"][0]["gain"]["n"] == 10
+    code, _, err = run([*argv, "--selection-episodes", "0"], capsys)
+    assert code == 2 and "--selection-episodes must be at least 1" in err
 
 
 def test_evaluate_runs_best_response_dynamics_from_the_learned_profile_when_asked(finished_run, capsys):

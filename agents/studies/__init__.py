@@ -81,6 +81,15 @@ def point_hyperparams(point: Mapping[str, Any]) -> dict[str, Any]:
 #: runs against 9) and H4's self-play too (0.93 against 0.85), while H3's was less (0.48 against
 #: 0.58)
 SMALL_BUDGET_HYPERPARAMS = {"race_v0": {"n_epochs": 5, "batch_size": 1024}}
+#: race_v0's exploitability at the small budget: each lab's best response chosen on 40 episodes per
+#: candidate strategy, its gain measured on the budget's 100 fresh ones (the interval is as wide as
+#: before). Choosing plays all 76 strategies, measuring one, so the measure takes 0.47x the time:
+#: about 460 of ``make report``'s 2,760 worker-seconds. Remeasured on 159 finished small-budget runs
+#: of H1-H4 (AMD EPYC): 143 had the same exploitability as when chosen on 100 episodes, 12 lower
+#: (by 0.21 at most, 0.29 in all), 4 higher (at most 0.10), and one verdict changed (undetermined
+#: → not an equilibrium). On 30 episodes one run fell from 2.24 to 1.56 and another became an
+#: approximate equilibrium, so the budget stops at 40. The full budget chooses on all its episodes.
+SMALL_BUDGET_SELECTION_EPISODES = 40
 #: race_v0's PPO at the full budget (300k steps): the small budget's updates, and a policy whose
 #: exploration noise starts wider (log-std 1.0 on the logits instead of 0). A lab's best response is
 #: often across a plateau (coordination pays only if enough labs cooperate fully); the wider noise
@@ -109,6 +118,10 @@ class Budget:
     #: episodes of each exploitability measurement (default: ``eval_episodes``); measured on the
     #: expected-rewards game, 100 paired episodes already bound race_v0's gain to about +-0.01
     exploitability_episodes: int | None = None
+    #: episodes on which every candidate best response plays to be chosen, where the gain is then
+    #: measured on ``exploitability_episodes`` fresh ones (None: the same number); choosing is
+    #: most of the measure's time (every candidate plays), measuring one candidate
+    selection_episodes: int | None = None
     seeds: tuple[int, ...] = (0, 1, 2)
     #: axes restricted to these values (a smaller grid); axes not named keep all their values
     axes: Mapping[str, Sequence[Any]] = field(default_factory=dict)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
+from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, SMALL_BUDGET_SELECTION_EPISODES, Budget, Study, lens_title
 from labrace.agents.studies.analysis import (
     ALPHA,
     BASINS,
@@ -386,7 +386,7 @@ STUDY = Study(
     analyse=analyse,
     budgets={
         # learned: the whole 3 x 3 grid at both accident concerns, both lenses, 10 seeds a cell
-        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"lens": ("equilibrium", "team")}),
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, selection_episodes=SMALL_BUDGET_SELECTION_EPISODES, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"lens": ("equilibrium", "team")}),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10)), hyperparams=FULL_BUDGET_HYPERPARAMS, axes={"misuse_concern": FULL_LEVELS, "distrust": FULL_LEVELS}),
     },
 )

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study
+from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, SMALL_BUDGET_SELECTION_EPISODES, Budget, Study
 from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, exploitability_summary, learned_table, lens_verdict, pyplot, save, verdict
 
 AXES = {
@@ -147,7 +147,7 @@ STUDY = Study(
     budgets={
         # learned: race_v0 through the self-play lens, no and public information; precipice_v0 by its
         # closed-form theory on every regime (its learners need 200k steps: the full budget)
-        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"env": ("race_v0",), "information": ("none", "public"), "lens": ("self-play",)}),
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, selection_episodes=SMALL_BUDGET_SELECTION_EPISODES, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"env": ("race_v0",), "information": ("none", "public"), "lens": ("self-play",)}),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10)), hyperparams=FULL_BUDGET_HYPERPARAMS),
     },
 )

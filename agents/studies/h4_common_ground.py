@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, Budget, Study, lens_title
+from labrace.agents.studies import FULL_BUDGET_HYPERPARAMS, LENS_NAMES, SMALL_BUDGET_HYPERPARAMS, SMALL_BUDGET_SELECTION_EPISODES, Budget, Study, lens_title
 from labrace.agents.studies.analysis import LEARNED_TABLE_LEGEND, by_point, compare_pairs, exploitability_by_point, exploitability_summary, heatmaps, learned_table
 
 #: lever → the race_v0 scenario whose lever settings it applies (None: no lever)
@@ -136,7 +136,7 @@ STUDY = Study(
     analyse=analyse,
     budgets={
         # the two camps the hypothesis names, through the self-play lens, 10 seeds
-        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"scenario": ("misuse_hawks", "accident_doves"), "lens": ("self-play",)}),
+        "small": Budget(timesteps=60_000, eval_episodes=200, exploitability_episodes=100, selection_episodes=SMALL_BUDGET_SELECTION_EPISODES, seeds=tuple(range(10)), hyperparams=SMALL_BUDGET_HYPERPARAMS, axes={"scenario": ("misuse_hawks", "accident_doves"), "lens": ("self-play",)}),
         "full": Budget(timesteps=300_000, eval_episodes=1000, seeds=tuple(range(10)), hyperparams=FULL_BUDGET_HYPERPARAMS),
     },
 )

@@ -131,6 +131,10 @@ def test_the_small_budgets_train_ten_seeds_a_cell_with_cheaper_race_v0_updates_a
         assert all("--hp=n_epochs=5" in r.argv and "--hp=batch_size=1024" in r.argv for r in runs if "--env=race_v0" in r.argv)
         assert all(r.expected["hyperparams"] == {"n_epochs": 5, "batch_size": 1024, **point_hyperparams(r.point)} for r in runs if "--env=race_v0" in r.argv)
         assert all("--exploitability-episodes=100" in r.argv and r.expected["exploitability_episodes"] == 100 for r in runs)
+        # best responses chosen on 40 episodes a strategy, their gains measured on the 100
+        assert all("--selection-episodes=40" in r.argv and r.expected["selection_episodes"] == 40 for r in runs)
+    # the full budget chooses on all its episodes, as its committed runs did
+    assert all("--selection-episodes" not in " ".join(r.argv) and r.expected["selection_episodes"] is None for name in ("h1", "h2", "h3", "h4", "canonical") for r in sweep.plan(load_study(name), "full", tmp_path))
 
 
 def test_a_sweep_in_progress_gets_a_report_of_the_cells_it_has(tmp_path):

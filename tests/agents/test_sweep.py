@@ -36,6 +36,7 @@ FAKE_TRAIN = textwrap.dedent(
             "trainer": args["trainer"], "algo": args["algo"], "timesteps": int(args["timesteps"]), "seed": int(args["seed"]),
             "eval_episodes": int(args["eval-episodes"]), "learned_only": "--learned-only" in argv,
             "exploitability_episodes": int(args["exploitability-episodes"]), "br_timesteps": int(args["br-timesteps"]),
+            "selection_episodes": int(args["selection-episodes"]) if "selection-episodes" in args else None,
         }
         (run / "config.json").write_text(json.dumps(config))
         seed = int(args["seed"])
