@@ -79,7 +79,7 @@ crossplay: setup
 validate: setup
 	$(PY) -m labrace.agents.validation
 
-# the reference study at its small budget (20-40 minutes on 2 cores by the machine, measured; README) → results/REPORT.md
+# the reference study at its small budget (about 20 minutes on 2 cores, more on slower machines; measured: README) → results/REPORT.md
 report: setup
 	$(PY) train.py sweep all --budget small
 

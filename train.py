@@ -6,7 +6,7 @@
     python train.py train --algo dqn --set action_type=discrete
     python train.py evaluate results/<run> --scenario misuse_hawks --episodes 2000
     python train.py compare results/<run-a> results/<run-b>
-    python train.py sweep all --budget small   # the reference study → results/REPORT.md (20-40 min on 2 cores, by the machine)
+    python train.py sweep all --budget small   # the reference study → results/REPORT.md (about 20 min on 2 cores, more on slower machines)
 
 One readable path from arguments to results (in the manner of CleanRL): arguments → validated
 config (the env's own checks; a bad value exits 2 with one line naming it) → trainer
@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     sweep.add_argument("study", choices=[*list_studies(), "all"], help="which study; 'all' runs every one")
-    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in 20-40 min on 2 cores, by the machine; full: the published figures")
+    sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in about 20 min on 2 cores (more on slower machines); full: the published figures")
     sweep.add_argument("--backend", default="local", choices=["local", "ray"], help="local worker processes, or Ray core tasks (needs the rllib extra)")
     sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs with the local backend")

@@ -311,6 +311,7 @@ def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | N
     rows = collect(study, budget, out) if rows is None else rows
     expected = len(plan(study, budget, out))
     spec = study.budgets[budget]
+    selection = "" if spec.selection_episodes is None else f", each lab's best response chosen on {spec.selection_episodes} other episodes"
     header = [
         f"## {study.title}",
         "",
@@ -318,8 +319,7 @@ def section(study: Study, budget: str, out: Path, rows: list[dict[str, Any]] | N
         "",
         f"*Runs.* {len(rows)} of {expected} finished ({_trainers(study, budget)} {study.algo.upper()}{_settings(study, budget)}, "
         f"{_steps(study, budget, out)}, seeds {list(spec.seeds)}, {spec.eval_episodes} evaluation episodes and "
-        f"{spec.exploitability_episodes_per_run} paired episodes of exploitability each"
-        f"{'' if spec.selection_episodes is None else f', each best response chosen on {spec.selection_episodes} others'}); cells are seed means with 95% t intervals. "
+        f"{spec.exploitability_episodes_per_run} paired episodes of exploitability each{selection}); cells are seed means with 95% t intervals. "
         f"Regenerate: `python train.py sweep {study.name} --budget {budget}`.",
         "",
     ]

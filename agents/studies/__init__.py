@@ -2,7 +2,7 @@
 
 A :class:`Study` names an environment and scenario, the axes of its grid (each value of each axis
 turns into config overrides), the seeds, the trainer and two budgets (``small``: the whole report in
-20-40 minutes on 2 cores by the machine, measured; ``full``: the published figures).
+about 20 minutes on 2 cores, more on slower machines, measured; ``full``: the published figures).
 ``labrace.agents.sweep`` runs the grid (locally in worker processes or on a Ray cluster), gathers
 every run's ``metrics.json`` and calls the study's ``analyse`` to write its section of
 ``results/REPORT.md``.
