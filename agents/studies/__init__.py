@@ -83,8 +83,9 @@ def point_hyperparams(point: Mapping[str, Any]) -> dict[str, Any]:
 SMALL_BUDGET_HYPERPARAMS = {"race_v0": {"n_epochs": 5, "batch_size": 1024}}
 #: race_v0's exploitability at the small budget: each lab's best response chosen on 40 episodes per
 #: candidate strategy, its gain measured on the budget's 100 fresh ones (the interval is as wide as
-#: before). Choosing plays all 76 strategies, measuring one, so the measure takes 0.47x the time:
-#: about 460 of ``make report``'s 2,760 worker-seconds. Remeasured on 159 finished small-budget runs
+#: before). Choosing plays all 76 strategies, measuring one, so the measure takes 0.46x the time: in
+#: a clean-clone ``make report`` 405 worker-seconds instead of 889 (of about 2,700; 19 min 22 s
+#: instead of 24 min 05 s on the AMD EPYC that day). Remeasured on 159 finished small-budget runs
 #: of H1-H4 (AMD EPYC): 143 had the same exploitability as when chosen on 100 episodes, 12 lower
 #: (by 0.21 at most, 0.29 in all), 4 higher (at most 0.10), and one verdict changed (undetermined
 #: → not an equilibrium). On 30 episodes one run fell from 2.24 to 1.56 and another became an
