@@ -190,7 +190,7 @@ def check_exploitability_options(args: argparse.Namespace, game: Any) -> None:
 
 
 def best_response_dynamics_profile(
-    game: Any, policies: list[Any], steps: int, episodes: int, seed: int, br_timesteps: int | None = None, learned: dict[str, Any] | None = None
+    game: Any, policies: list[Any], steps: int, episodes: int, seed: int, br_timesteps: int | None = None, learned: dict[str, Any] | None = None, learned_selection: int | None = None
 ) -> tuple[dict[str, list[Any]], dict[str, Any] | None]:
     """``({"after best-response dynamics": profile}, record)`` for evaluate_run and metrics.json
     (``({}, None)`` where ``steps`` is 0).
@@ -201,7 +201,8 @@ def best_response_dynamics_profile(
     (``record["check"]``; in one of 20 H1 seeds it found a gain of 0.87 the set missed). Where the
     dynamics switches no lab, the reached profile is the learned one: ``learned``, the learned
     profile's exploitability measured by :func:`measure_exploitability` with the same episodes and
-    ``br_timesteps``, is then the check, instead of training the same PPO responses twice."""
+    ``br_timesteps``, is then the check, instead of training the same PPO responses twice; but not
+    where it chose its best responses on ``learned_selection`` episodes (the check chooses on all)."""
     if not steps:
         return {}, None
     from labrace.agents.exploitability import best_response_dynamics, br_learner_steps
@@ -210,7 +211,7 @@ def best_response_dynamics_profile(
     record = best_response_dynamics(game, policies, steps, episodes, seed)
     reached = record.pop("profile")
     if br_learner_steps(game.name, br_timesteps) > 0:
-        if not record["steps"] and learned is not None:
+        if not record["steps"] and learned is not None and learned_selection is None:
             record["check"] = learned
         else:
             record["check"] = measure_exploitability(game, reached, episodes, seed + 1, br_timesteps)
@@ -503,9 +504,8 @@ def train_and_evaluate(args: argparse.Namespace, config: dict[str, Any], game: A
     if "convergence" in training["report"]:  # the independent trainer's convergence check measured it already
         exploitability = training["report"]["convergence"]["exploitability"]
     elif episodes > 0:
-        exploitability = measure_exploitability(game, policies, episodes, config["seed"] + 2, config.get("br_timesteps"), config.get("selection_episodes"))
-        learned = exploitability if config.get("selection_episodes") is None else None  # measured as the dynamics' check measures
-    extra, dynamics = best_response_dynamics_profile(game, policies, config.get("br_dynamics", 0), episodes, config["seed"] + 3, config.get("br_timesteps"), learned)
+        exploitability = learned = measure_exploitability(game, policies, episodes, config["seed"] + 2, config.get("br_timesteps"), config.get("selection_episodes"))
+    extra, dynamics = best_response_dynamics_profile(game, policies, config.get("br_dynamics", 0), episodes, config["seed"] + 3, config.get("br_timesteps"), learned, config.get("selection_episodes"))
     metrics = evaluate_run(game, policies, config["eval_episodes"], config["seed"] + 1, run_dir, plots=not args.no_plots, baselines=not args.learned_only, extra_profiles=extra)
     if dynamics is not None:
         metrics["best_response_dynamics"] = dynamics
@@ -843,8 +843,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         learned = None
         if args.exploitability and args.exploitability_episodes > 0:
             learned = measure_exploitability(game, policies, args.exploitability_episodes, args.seed + 1, args.br_timesteps, args.selection_episodes)
-        check = learned if args.selection_episodes is None else None  # the dynamics' check chooses on every episode
-        extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2, args.br_timesteps, check)
+        extra, dynamics = best_response_dynamics_profile(game, policies, args.br_dynamics, args.exploitability_episodes, args.seed + 2, args.br_timesteps, learned, args.selection_episodes)
         metrics = evaluate_run(game, policies, args.episodes, args.seed, out_dir, tag, plots=not args.no_plots, baselines=not args.learned_only, extra_profiles=extra)
         metrics["scenario"] = scenario
         if dynamics is not None:

@@ -110,6 +110,20 @@ def test_evaluate_measures_exploitability_when_asked(finished_run, capsys):
     assert code == 2 and "--selection-episodes must be at least 1" in err
 
 
+def test_dynamics_that_switch_no_lab_reuse_the_learned_measurement_only_where_it_chose_on_every_episode(monkeypatch):
+    # the reached profile is then the learned one; its check chooses on every episode, so a learned
+    # measurement that chose on fewer (--selection-episodes) is measured again instead
+    import labrace
+    import labrace.agents.exploitability as X
+
+    game = labrace.make_game("race_v0", "misuse_hawks", num_labs=2)
+    monkeypatch.setattr(X, "best_response_dynamics", lambda game, policies, *a: {"profile": policies, "steps": [], "strategies": [], "converged": True, "cycle": False})
+    monkeypatch.setattr(cli, "measure_exploitability", lambda *a, **k: "measured again")
+    learned = {"method": "the learned profile's"}
+    assert cli.best_response_dynamics_profile(game, ["p", "q"], 2, 10, 0, 256, learned)[1]["check"] is learned
+    assert cli.best_response_dynamics_profile(game, ["p", "q"], 2, 10, 0, 256, learned, learned_selection=4)[1]["check"] == "measured again"
+
+
 def test_evaluate_runs_best_response_dynamics_from_the_learned_profile_when_asked(finished_run, capsys):
     argv = ["evaluate", str(finished_run), "--episodes", "10", "--br-dynamics", "4", "--exploitability-episodes", "20", "--br-timesteps", "256"]
     code, out, _ = run(argv, capsys)
