@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a study (a grid of configs x seeds, agents/studies/<study>.py) and write results/REPORT.md",
         formatter_class=HelpFormatter,
     )
-    sweep.add_argument("study", choices=[*list_studies(), "all"], help="which study; 'all' runs every one")
+    sweep.add_argument("study", choices=[*list_studies(), "all"], help="which study; 'all' runs every one that has the budget (the canonical study: full only)")
     sweep.add_argument("--budget", default="small", choices=["small", "full"], help="small: the whole report in about 20 min on 2 cores (more on slower machines); full: the published figures")
     sweep.add_argument("--backend", default="local", choices=["local", "ray"], help="local worker processes, or Ray core tasks (needs the rllib extra)")
     sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
@@ -934,7 +934,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sweep.check_report_budget(report, args.budget)  # before training, not after it
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    names = list_studies() if args.study == "all" else [args.study]
+    names = list_studies(args.budget) if args.study == "all" else [args.study]
+    budgets = sorted(load_study(names[0]).budgets)
+    if args.budget not in budgets:  # the canonical study runs at the full budget only
+        raise UsageError(f"study {args.study} has no {args.budget!r} budget; its budgets are {budgets} (--budget)")
     out, failed = Path(args.out), []
     todo = []
     for name in names if not args.report_only else []:
@@ -948,7 +951,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from labrace.agents import dynamics
 
         # every study's dynamics, for the report; those of the studies swept here are run
-        plans = {name: dynamics.dynamics_plan(load_study(name), args.budget, out, args.br_dynamics, args.br_timesteps) for name in list_studies()}
+        plans = {name: dynamics.dynamics_plan(load_study(name), args.budget, out, args.br_dynamics, args.br_timesteps) for name in list_studies(args.budget)}
         jobs = [job for name in names for job in plans[name]]
         unfinished = [job for job in jobs if not job.finished]
         print(f"best-response dynamics ({args.budget}): {len(jobs)} finished equilibrium-lens runs, {len(jobs) - len(unfinished)} with dynamics, {len(unfinished)} to run")

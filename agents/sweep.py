@@ -23,7 +23,7 @@ import json
 import multiprocessing
 import re
 import traceback
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -404,6 +404,16 @@ def dynamics_report_path(results: Path, budget: str) -> Path:
     return results / ("br-dynamics.md" if budget == "small" else f"br-dynamics-{budget}.md")
 
 
+def elsewhere_note(budget: str, results: Path, studies: Sequence[Study]) -> str:
+    """A line naming ``studies`` (studies without this budget: the canonical study has no small one)
+    and where their sections are written; '' for none."""
+    where = []
+    for study in studies:
+        other = sorted(study.budgets)[0]
+        where.append(f"*{study.title}* (`python train.py sweep {study.name} --budget {other}`: {report_path(results, other).name})")
+    return f"Not at the {budget} budget: " + "; ".join(where) + "." if where else ""
+
+
 def check_report_budget(report: Path, budget: str) -> None:
     """Refuse (ValueError) a report that says it was written from another budget: its sections
     would be mixed with this budget's. A sweep checks this before it trains."""
@@ -421,7 +431,9 @@ def write_report(
     policies, as many table rows) as it holds, unless ``replace``: a sweep on a clean clone leaves
     the other sections as they were. A study not in ``swept`` (the studies this command swept; None:
     every one) whose section the report already has is left as it is, figures and all: a sweep of
-    H4 does not redraw H1. Sections this function does not write are kept. A report written from
+    H4 does not redraw H1. A study without this budget (the canonical study has no small one) gets
+    no section: the header names it and where its section is written, unless the report holds one
+    written before. Sections this function does not write are kept. A report written from
     another budget is refused (ValueError): its sections would be mixed with this budget's. Returns
     the report's path and the headings of the sections it kept for holding more.
     """
@@ -448,9 +460,14 @@ def write_report(
     finished_policies = [path for path in policies.glob("*") if is_finished(path)] if policies.is_dir() else []
     if finished_policies or heading in old_sections:
         new_sections[heading] = choose(heading, len(finished_policies), lambda: policies_section(policies))
+    elsewhere_studies = []  # studies without this budget, named in the header unless the report holds their section
     for name in studies:
         study = load_study(name)
         heading = f"## {study.title}"
+        if budget not in study.budgets:
+            if heading not in old_sections:
+                elsewhere_studies.append(study)
+            continue
         if swept is not None and name not in swept and heading in old_sections:
             new_sections[heading] = old_sections[heading]
             continue
@@ -466,6 +483,7 @@ def write_report(
     # linked once the dynamics report exists beside this one; a link already there is kept (a report
     # copied elsewhere, or a clean clone's sweep, is not rewritten only to drop it)
     linked = dynamics_report_path(report.parent, budget).exists() or dynamics_link in old_text
+    elsewhere = elsewhere_note(budget, report.parent, elsewhere_studies)
     parts = [
         "# labrace reference study",
         "",
@@ -490,13 +508,14 @@ def write_report(
         "the precipice's Nash theory.",
         "",
         *([dynamics_link, ""] if linked else []),
+        *([elsewhere, ""] if elsewhere else []),
     ]
     for text in new_sections.values():
         parts += [text, ""]
     text = "\n".join(parts)
     same_sections = all(new_sections.get(h) == t for h, t in old_sections.items()) and len(new_sections) == len(old_sections)
-    if old_text and same_sections and (dynamics_link in old_text) == linked:
-        return report, kept  # nothing new (nor a dynamics report to link): the report and its date stay as they are
+    if old_text and same_sections and (dynamics_link in old_text) == linked and elsewhere in old_text:
+        return report, kept  # nothing new (nor a dynamics report to link, nor a study to point to): the report and its date stay as they are
     from labrace.agents.policy import atomic_write_text
 
     atomic_write_text(report, text)

@@ -3,9 +3,9 @@
 Run:  python benchmarks/study_run_time.py [--per-kind 3] [--repeats 1]     (about 7 minutes)
 
 `make report` trains the reference study's small budget (``python train.py sweep all --budget
-small``: 687 runs on 2 cores). This script takes ``--per-kind`` runs of each kind from the same plan
+small``: 660 runs on 2 cores). This script takes ``--per-kind`` runs of each kind from the same plan
 (seed 1, spread evenly over the grid of each study and trainer: H1's equilibrium and team lenses,
-H2's two lenses, H3, H4, and each canonical environment) and trains them as a sweep worker does
+H2's two lenses, H3, H4) and trains them as a sweep worker does
 (``train.py``'s ``main`` in-process, torch and SB3 already imported), in two worker processes:
 
 * ``pinned``: ``MKL_CBWR=COMPATIBLE``, MKL's processor-independent path, which labrace selects by
@@ -62,23 +62,23 @@ for line in sys.stdin:
 
 
 def plan_kinds(seed: int, per_kind: int) -> tuple[dict[str, list[list[str]]], Counter]:
-    """The train.py arguments of ``per_kind`` runs of seed ``seed`` per kind (study and trainer; env
-    for the canonical study), spread evenly over the kind's grid points (episode lengths differ by
+    """The train.py arguments of ``per_kind`` runs of seed ``seed`` per kind (study and trainer),
+    spread evenly over the kind's grid points (episode lengths differ by
     cell), and the number of runs of each kind in the small budget's plan."""
     from labrace.agents import sweep
     from labrace.agents.studies import list_studies, load_study
 
     candidates: dict[str, list[list[str]]] = {}
     counts: Counter = Counter()
-    for name in list_studies():
+    for name in list_studies("small"):
         for run in sweep.plan(load_study(name), "small", Path("unused")):
-            kind = f"{name} {run.expected['env'] if name == 'canonical' else run.expected['trainer']}"
+            kind = f"{name} {run.expected['trainer']}"
             counts[kind] += 1
             if run.seed == seed:
                 candidates.setdefault(kind, []).append(list(run.argv))
     missing = sorted(set(counts) - set(candidates))
     if missing:
-        raise SystemExit(f"--seed {seed}: no run of {', '.join(missing)} has that seed in the small budget (seeds 0-2 are in every study)")
+        raise SystemExit(f"--seed {seed}: no run of {', '.join(missing)} has that seed in the small budget (seeds 0-9 are in every study)")
     picks = {}
     for kind, runs in candidates.items():
         k = min(per_kind, len(runs))

@@ -19,8 +19,11 @@ def test_report_only_writes_every_study_section(tmp_path):
     report = (tmp_path / "REPORT.md").read_text()
     for title in ("H1 — the cruel trade-off", "H2 — pivotal act vs pivotal process", "H3 — the precipice", "H4 — common ground"):
         assert title in report
-    assert report.count("No finished runs yet.") == 5
+    assert report.count("No finished runs yet.") == 4  # H1-H4: the canonical study has no small budget ...
     assert "python train.py sweep h1 --budget small" in report
+    # ... and the report says so, and where its section is written
+    assert "Not at the small budget: *The canonical models: where learning lands against the papers' theory* (`python train.py sweep canonical --budget full`: REPORT-full.md)." in report
+    assert "## The canonical models" not in report
 
 
 def test_bad_sweep_input_exits_2_with_one_line(tmp_path):
@@ -28,6 +31,7 @@ def test_bad_sweep_input_exits_2_with_one_line(tmp_path):
         (("sweep", "h9"), "invalid choice: 'h9'"),
         (("sweep", "h1", "--workers", "0"), "--workers must be at least 1"),
         (("sweep", "h1", "--br-dynamics", "10", "--br-timesteps", "-1"), "--br-timesteps must be at least 0"),
+        (("sweep", "canonical"), "study canonical has no 'small' budget; its budgets are ['full'] (--budget)"),
     ]:  # fmt: skip
         done = run(*args, cwd=tmp_path)
         assert done.returncode == 2 and needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -48,6 +52,7 @@ def test_each_budget_writes_its_own_report(tmp_path):
     assert done.returncode == 0, done.stderr
     full = tmp_path / "results" / "REPORT-full.md"
     assert full.read_text().count("Budget `full`") == 1 and "python train.py sweep h1 --budget full" in full.read_text()
+    assert full.read_text().count("No finished runs yet.") == 5 and "Not at the" not in full.read_text()  # every study, the canonical one too
     assert not (tmp_path / "results" / "REPORT.md").exists()  # the small budget's report is not touched
 
 

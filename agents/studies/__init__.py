@@ -176,8 +176,11 @@ def point_label(point: Mapping[str, Any]) -> str:
     return "_".join(f"{axis}-{re.sub(r'[^A-Za-z0-9._]+', '', str(value))}" for axis, value in point.items())
 
 
-def list_studies() -> list[str]:
-    return sorted(STUDY_MODULES)
+def list_studies(budget: str | None = None) -> list[str]:
+    """The registered studies by name; with ``budget``, only those that have that budget (the
+    canonical study has no ``small`` one: ``sweep all --budget small`` leaves it out)."""
+    names = sorted(STUDY_MODULES)
+    return names if budget is None else [name for name in names if budget in load_study(name).budgets]
 
 
 def load_study(name: str) -> Study:

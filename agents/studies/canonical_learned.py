@@ -22,9 +22,14 @@ exploitability <= 0.005, or inside the public regime's range with <= 0.03; dsair
 theory's strategy within the equilibrium tolerance; commons meeting the threshold where fair
 sharing is Nash), and a case lands where at least 80% of its seeds do.
 
-Budgets: ``small`` trains 60k steps, short of the validated learners; ``full`` trains exactly the
-validated learner of results/canonical/learned.md (each env's own budget: precipice_v0 200k,
-dsair_v0 and commons_v0 300k steps), 5 seeds.
+Budget: ``full`` only. It trains exactly the validated learner of results/canonical/learned.md
+(each env's own budget: precipice_v0 200k, dsair_v0 and commons_v0 300k steps), 5 seeds, and lands
+in 8 of 9 cases (REPORT-full.md). The small report (``make report``) answers H1-H4 and leaves this
+study out: at the small budget's 60k steps, short of every env's validated budget, its 27 runs
+landed in 6 of 9 cases (precipice_v0 in 1 of 3), which says mostly that 60k steps are too few, and
+cost 221 of that report's 2,436 worker-seconds (a clean-clone ``make report`` on the 2-core AMD
+EPYC, 2026-12-05). The learners' validation on these games is results/canonical/learned.md
+(``make validate``).
 """
 
 from __future__ import annotations
@@ -125,7 +130,6 @@ STUDY = Study(
     overrides=lambda point: dict(CASES[point["case"]][1]),
     analyse=analyse,
     budgets={
-        "small": Budget(timesteps=60_000, eval_episodes=300),
         # the validated learner of results/canonical/learned.md (the default of `train.py train`: shared
         # PPO with each env's settings and budget), which reaches the theory on these games; one PPO
         # model per lab trained 1M steps in turns (the independent trainer) was never validated here

@@ -74,8 +74,12 @@ def fake_train(tmp_path) -> str:
 
 def test_registered_studies_load_and_plan_their_grids(tmp_path):
     assert list_studies() == ["canonical", "h1", "h2", "h3", "h4"]
-    sizes = {name: len(sweep.plan(load_study(name), "small", tmp_path)) for name in list_studies()}
-    assert sizes == {"canonical": 9 * 3, "h1": 36 * 10, "h2": 8 * 10, "h3": 8 * 10, "h4": 14 * 10}
+    # the small report answers H1-H4; the canonical study trains its validated learners (full budget only)
+    assert list_studies("small") == ["h1", "h2", "h3", "h4"] and list_studies("full") == list_studies()
+    sizes = {name: len(sweep.plan(load_study(name), "small", tmp_path)) for name in list_studies("small")}
+    assert sizes == {"h1": 36 * 10, "h2": 8 * 10, "h3": 8 * 10, "h4": 14 * 10}
+    with pytest.raises(ValueError, match=r"unknown budget 'small' for study canonical; valid budgets are \['full'\]"):
+        sweep.plan(load_study("canonical"), "small", tmp_path)
     full = {name: len(sweep.plan(load_study(name), "full", tmp_path)) for name in list_studies()}
     assert full == {"canonical": 9 * 5, "h1": 5 * 5 * 2 * 3 * 10, "h2": 8 * 10, "h3": 24 * 2 * 10, "h4": 21 * 2 * 10}
     with pytest.raises(ValueError, match="unknown study 'h9'"):
@@ -287,6 +291,19 @@ def test_the_report_keeps_sections_that_hold_more_runs_unless_replaced(tmp_path,
         assert kept == [] and "No finished runs yet." in report.read_text()
 
 
+def test_a_report_that_holds_a_study_its_budget_leaves_out_keeps_it_and_points_nowhere_else(tmp_path):
+    """A small report written before the canonical study lost its small budget keeps that section (as
+    every section is kept) and, holding it, does not also say the study is elsewhere."""
+    report = tmp_path / "REPORT.md"
+    report.write_text(
+        "# labrace reference study\n\nBudget `small`; written before.\n\n"
+        "## The canonical models: where learning lands against the papers' theory\n\n*Runs.* 27 of 27 finished.\n\nthe old section\n"
+    )
+    sweep.write_report(list_studies(), "small", tmp_path / "out", report)
+    text = report.read_text()
+    assert "the old section" in text and "Not at the small budget" not in text and "## H1" in text
+
+
 SLOW_FAKE_TRAIN = textwrap.dedent(
     """
     import os, time
@@ -404,17 +421,19 @@ def test_a_sweep_of_one_study_leaves_the_other_studies_sections_and_figures_as_t
 
 
 def test_a_sweep_of_every_study_runs_the_longest_runs_first(tmp_path):
-    """One pool for every study, the long runs first (the longest-processing-time rule): the
-    precipice learners of the canonical study, then one-model-per-lab race_v0 runs, then shared ones;
-    runs of equal cost keep the plan's order."""
-    runs = [run for name in list_studies() for run in sweep.plan(load_study(name), "small", tmp_path)]
+    """One pool for every study, the long runs first (the longest-processing-time rule): at the full
+    budget H3's precipice learners (one model per lab first), at the small one the one-model-per-lab
+    race_v0 runs, then shared ones; runs of equal cost keep the plan's order."""
+    env = lambda run: next(arg.split("=", 1)[1] for arg in run.argv if arg.startswith("--env="))  # noqa: E731
+    full = sweep.longest_first([run for name in list_studies("full") for run in sweep.plan(load_study(name), "full", tmp_path)])
+    assert {(run.study, env(run)) for run in full[:240]} == {("h3", "precipice_v0")}
+    runs = [run for name in list_studies("small") for run in sweep.plan(load_study(name), "small", tmp_path)]
     ordered = sweep.longest_first(runs)
     assert sorted(map(str, (run.run_dir for run in ordered))) == sorted(map(str, (run.run_dir for run in runs)))
     costs = [sweep.expected_cost(run) for run in ordered]
     assert costs == sorted(costs, reverse=True)
-    env = lambda run: next(arg.split("=", 1)[1] for arg in run.argv if arg.startswith("--env="))  # noqa: E731
-    assert {env(run) for run in ordered[:9]} == {"precipice_v0"}
     race = [run for run in ordered if env(run) == "race_v0"]
+    assert len(race) == len(ordered)  # the small budget trains race_v0 only
     trainers = [next(arg for arg in run.argv if arg.startswith("--trainer=")) for run in race]
     assert trainers.index("--trainer=shared") > max(i for i, t in enumerate(trainers) if t == "--trainer=simultaneous")
     h4 = [run for run in ordered if run.study == "h4"]
