@@ -934,10 +934,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sweep.check_report_budget(report, args.budget)  # before training, not after it
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.study != "all" and args.budget not in load_study(args.study).budgets:  # the canonical study: full only
+        raise UsageError(f"study {args.study} has no {args.budget!r} budget; its budgets are {sorted(load_study(args.study).budgets)} (--budget)")
     names = list_studies(args.budget) if args.study == "all" else [args.study]
-    budgets = sorted(load_study(names[0]).budgets)
-    if args.budget not in budgets:  # the canonical study runs at the full budget only
-        raise UsageError(f"study {args.study} has no {args.budget!r} budget; its budgets are {budgets} (--budget)")
     out, failed = Path(args.out), []
     todo = []
     for name in names if not args.report_only else []:
